@@ -1,0 +1,49 @@
+# kage — build, test and release tasks. `make help` lists them.
+
+GO          ?= go
+BIN         ?= bin/kage
+PREFIX      ?= /usr/local
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS     := -s -w -X main.version=$(VERSION)
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@2026.2.2
+CROSS       := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+
+export CGO_ENABLED = 0
+
+.PHONY: help build install test lint bench cross clean
+
+help: ## show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## build a static bin/kage
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kage
+
+install: build ## install kage into $(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/kage
+
+test: ## run every test; keychain tests use a private gnome-keyring
+	@if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-daemon >/dev/null; then \
+	  echo "make test: gnome-keyring-daemon or dbus-daemon not found: the keychain tests will be SKIPPED"; \
+	  echo "make test: install them with: sudo apt-get install gnome-keyring dbus libsecret-tools"; \
+	fi
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+lint: ## gofmt, go vet and staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+bench: ## run the benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+cross: ## build for linux, darwin and windows on amd64 and arm64
+	@for p in $(CROSS); do \
+	  os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
+	  echo "build $$os/$$arch"; \
+	  GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/kage-$$os-$$arch$$ext ./cmd/kage || exit 1; \
+	done
+
+clean: ## remove built binaries
+	rm -rf bin

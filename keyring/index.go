@@ -1,0 +1,204 @@
+package keyring
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// IndexFile is the index's file name in kage's data folder.
+const IndexFile = "index.json"
+
+// indexVersion is written into the file so a later format can be told apart.
+const indexVersion = 1
+
+// lockWait bounds how long a writer waits for another kage process to
+// finish its write; each holder is itself bounded by the keychain timeout.
+const lockWait = 30 * time.Second
+
+// Index lists the secrets a keychain holds: scope, name, created and
+// updated time. It never holds a value, a hash or a length.
+type Index struct {
+	dir string
+}
+
+// IndexError reports an index file kage cannot use; kage never overwrites
+// such a file.
+type IndexError struct {
+	Path string
+	Msg  string
+}
+
+func (e *IndexError) Error() string { return fmt.Sprintf("index %s %s", e.Path, e.Msg) }
+
+// Hint tells the user how to recover.
+func (e *IndexError) Hint() string {
+	return "move the file aside and run kage doctor --fix to rebuild it from the keychain"
+}
+
+type indexFile struct {
+	Version int     `json:"version"`
+	Secrets []Entry `json:"secrets"`
+}
+
+// OpenIndex returns the index kept in dir; nothing is read or created yet.
+func OpenIndex(dir string) *Index { return &Index{dir: dir} }
+
+// Path is the index file's path.
+func (ix *Index) Path() string { return filepath.Join(ix.dir, IndexFile) }
+
+// Load reads the entries, sorted by name then scope. A missing file is an
+// empty index. Readers take no lock: writers replace the file atomically.
+func (ix *Index) Load() ([]Entry, error) {
+	data, err := os.ReadFile(ix.Path())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, &IndexError{Path: ix.Path(), Msg: "cannot be read: " + pathErr(err)}
+	}
+	var f indexFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, &IndexError{Path: ix.Path(), Msg: "is corrupt: " + err.Error()}
+	}
+	if f.Version != indexVersion {
+		return nil, &IndexError{Path: ix.Path(), Msg: fmt.Sprintf("has version %d; this kage reads version %d", f.Version, indexVersion)}
+	}
+	for _, e := range f.Secrets {
+		if e.Scope == "" || e.Name == "" {
+			return nil, &IndexError{Path: ix.Path(), Msg: "is corrupt: an entry lacks its scope or name"}
+		}
+	}
+	sortEntries(f.Secrets)
+	return f.Secrets, nil
+}
+
+// Pending is a new index written to a temporary file but not yet in place.
+// Preparing it before the keychain is touched means a full disk or a
+// read-only folder fails the command before anything changed.
+type Pending struct {
+	tmp    string
+	target string
+}
+
+// Commit puts the new index in place atomically.
+func (p *Pending) Commit() error {
+	if err := os.Rename(p.tmp, p.target); err != nil {
+		_ = os.Remove(p.tmp)
+		return fmt.Errorf("replace index %s: %s", p.target, pathErr(err))
+	}
+	syncDir(filepath.Dir(p.target))
+	return nil
+}
+
+// Abort discards the new index.
+func (p *Pending) Abort() { _ = os.Remove(p.tmp) }
+
+// Update runs fn under the index lock. fn receives the current entries and
+// prepare, which writes a new index to a temporary file and returns it for
+// fn to commit once the keychain has been changed. Holding the lock across
+// the keychain call is what keeps concurrent writers from losing entries.
+func (ix *Index) Update(ctx context.Context, fn func(entries []Entry, prepare func([]Entry) (*Pending, error)) error) error {
+	if err := os.MkdirAll(ix.dir, 0o700); err != nil {
+		return fmt.Errorf("create data folder %s: %s", ix.dir, pathErr(err))
+	}
+	lock := flock.New(filepath.Join(ix.dir, "index.lock"), flock.SetPermissions(0o600))
+	lctx, cancel := context.WithTimeout(ctx, lockWait)
+	defer cancel()
+	ok, err := lock.TryLockContext(lctx, 10*time.Millisecond)
+	if err != nil || !ok {
+		if err == nil {
+			err = lctx.Err()
+		}
+		return fmt.Errorf("cannot lock the index %s (another kage may be stuck): %s", ix.Path(), pathErr(err))
+	}
+	defer func() { _ = lock.Unlock() }()
+
+	entries, err := ix.Load()
+	if err != nil {
+		return err
+	}
+	return fn(entries, ix.prepare)
+}
+
+func (ix *Index) prepare(entries []Entry) (*Pending, error) {
+	sortEntries(entries)
+	if entries == nil {
+		entries = []Entry{}
+	}
+	data, err := json.MarshalIndent(indexFile{Version: indexVersion, Secrets: entries}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	data = append(data, '\n')
+	f, err := os.CreateTemp(ix.dir, ".index-*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("write index: %s", pathErr(err))
+	}
+	fail := func(err error) (*Pending, error) {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("write index %s: %s", ix.Path(), pathErr(err))
+	}
+	if err := f.Chmod(0o600); err != nil {
+		return fail(err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		return fail(err)
+	}
+	return &Pending{tmp: f.Name(), target: ix.Path()}, nil
+}
+
+// sortEntries orders by name, then scope, so output is the same every run.
+func sortEntries(es []Entry) {
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].Name != es[j].Name {
+			return es[i].Name < es[j].Name
+		}
+		return es[i].Scope < es[j].Scope
+	})
+}
+
+// find returns the position of scope/name in es, or -1.
+func find(es []Entry, scope, name string) int {
+	for i, e := range es {
+		if e.Scope == scope && e.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// syncDir makes a rename durable; failure only weakens durability, so it is
+// not reported (and Windows cannot sync a folder).
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// pathErr drops the *PathError wrapper so the path is not named twice.
+func pathErr(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,154 @@
+package keyring
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	gokeyring "github.com/zalando/go-keyring"
+)
+
+// Timeout bounds every keychain call: a prompt nobody answers must not hang
+// a shell.
+const Timeout = 3 * time.Second
+
+// ServicePrefix starts the service name of every kage item, so the items are
+// easy to find in Keychain Access, Seahorse, secret-tool or Credential
+// Manager.
+const ServicePrefix = "kage-"
+
+// Service is the keychain service name for a canonical scope.
+func Service(scope string) string { return ServicePrefix + scope }
+
+// Keychain is the Store over the operating system's keychain. Values live in
+// the keychain; the index beside it lists them.
+type Keychain struct {
+	index   *Index
+	timeout time.Duration
+	now     func() time.Time
+}
+
+// NewKeychain returns the keychain store whose index lives in dataDir.
+func NewKeychain(dataDir string) *Keychain {
+	return &Keychain{index: OpenIndex(dataDir), timeout: Timeout, now: time.Now}
+}
+
+// Index returns the store's index.
+func (k *Keychain) Index() *Index { return k.index }
+
+// Set stores value and records it in the index. The new index is written
+// before the keychain is touched and put in place after, so a failure on
+// either side leaves both as they were.
+func (k *Keychain) Set(ctx context.Context, scope, name string, value []byte) error {
+	if err := checkSize(scope, name, value); err != nil {
+		return err
+	}
+	return k.index.Update(ctx, func(entries []Entry, prepare func([]Entry) (*Pending, error)) error {
+		now := k.now().UTC()
+		i := find(entries, scope, name)
+		isNew := i < 0
+		if isNew {
+			entries = append(entries, Entry{Scope: scope, Name: name, Created: now, Updated: now})
+		} else {
+			entries[i].Updated = now
+		}
+		pending, err := prepare(entries)
+		if err != nil {
+			return err
+		}
+		if err := k.call(ctx, "set", scope, name, func() error {
+			return gokeyring.Set(Service(scope), name, string(value))
+		}); err != nil {
+			pending.Abort()
+			return err
+		}
+		if err := pending.Commit(); err != nil {
+			if isNew {
+				// Take the item back out so keychain and index agree.
+				_ = k.call(ctx, "delete", scope, name, func() error { return gokeyring.Delete(Service(scope), name) })
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+// Get reads one value from the keychain. It does not consult the index, so
+// items stored by other tools under kage's naming are found too.
+func (k *Keychain) Get(ctx context.Context, scope, name string) ([]byte, error) {
+	var v string
+	err := k.call(ctx, "get", scope, name, func() error {
+		var err error
+		v, err = gokeyring.Get(Service(scope), name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return []byte(v), nil
+}
+
+// Delete removes the item and its index entry. An index entry whose item is
+// already gone is removed too; a name in neither is ErrNotFound.
+func (k *Keychain) Delete(ctx context.Context, scope, name string) error {
+	return k.index.Update(ctx, func(entries []Entry, prepare func([]Entry) (*Pending, error)) error {
+		i := find(entries, scope, name)
+		var pending *Pending
+		if i >= 0 {
+			var err error
+			if pending, err = prepare(append(entries[:i:i], entries[i+1:]...)); err != nil {
+				return err
+			}
+		}
+		err := k.call(ctx, "delete", scope, name, func() error { return gokeyring.Delete(Service(scope), name) })
+		if err != nil && !(errors.Is(err, ErrNotFound) && pending != nil) {
+			if pending != nil {
+				pending.Abort()
+			}
+			return err
+		}
+		if pending != nil {
+			return pending.Commit()
+		}
+		return nil
+	})
+}
+
+// List returns the index's entries.
+func (k *Keychain) List(ctx context.Context) ([]Entry, error) {
+	return k.index.Load()
+}
+
+// GetMany reads each ref in turn.
+func (k *Keychain) GetMany(ctx context.Context, refs []Ref) (map[Ref][]byte, error) {
+	out := make(map[Ref][]byte, len(refs))
+	for _, r := range refs {
+		v, err := k.Get(ctx, r.Scope, r.Name)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[r] = v
+	}
+	return out, nil
+}
+
+// call runs one keychain operation bounded by the timeout and translates its
+// error. On timeout the operation is abandoned, not cancelled: go-keyring
+// has no way to cancel, and the process exits soon after.
+func (k *Keychain) call(ctx context.Context, op, scope, name string, f func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	t := time.NewTimer(k.timeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return translate(err, scope, name)
+	case <-t.C:
+		return timeoutError(op, k.timeout)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
