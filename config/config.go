@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -125,10 +127,20 @@ func Parse(file string, data []byte) (*Config, error) {
 	md, err := toml.Decode(string(data), &c)
 	if err != nil {
 		var pe toml.ParseError
-		if errors.As(err, &pe) {
+		var ppe *toml.ParseError
+		switch {
+		case errors.As(err, &pe):
 			return nil, &Error{File: file, Line: pe.Position.Line, Msg: pe.Message}
+		case errors.As(err, &ppe):
+			return nil, &Error{File: file, Line: ppe.Position.Line, Msg: ppe.Message}
 		}
-		return nil, &Error{File: file, Msg: err.Error()}
+		// Type mismatches come as plain errors: "toml: line 2 (last key …): …".
+		e := &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
+		if m := lineRE.FindStringSubmatch(e.Msg); m != nil {
+			e.Line, _ = strconv.Atoi(m[1])
+			e.Msg = e.Msg[len(m[0]):]
+		}
+		return nil, e
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		// Undecoded lists keys in file order: report the first.
@@ -140,6 +152,8 @@ func Parse(file string, data []byte) (*Config, error) {
 	}
 	return &c, nil
 }
+
+var lineRE = regexp.MustCompile(`^line (\d+) `)
 
 // keyLine finds the line that defines key, for the error message; the
 // decoder does not expose positions of keys it did not decode.

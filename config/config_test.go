@@ -1,0 +1,97 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDefaultPaths(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("KAGE_HOME", "")
+	t.Setenv("XDG_CONFIG_HOME", "")
+	t.Setenv("XDG_DATA_HOME", "")
+	p, err := DefaultPaths()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Config != filepath.Join(home, ".config", "kage") || p.Data != filepath.Join(home, ".local", "share", "kage") {
+		t.Fatalf("defaults = %+v", p)
+	}
+
+	t.Setenv("XDG_CONFIG_HOME", "/x/cfg")
+	t.Setenv("XDG_DATA_HOME", "relative/is/ignored")
+	p, _ = DefaultPaths()
+	if p.Config != "/x/cfg/kage" || p.Data != filepath.Join(home, ".local", "share", "kage") {
+		t.Fatalf("with XDG = %+v", p)
+	}
+
+	t.Setenv("KAGE_HOME", "/x/kage")
+	p, _ = DefaultPaths()
+	if p.Config != "/x/kage" || p.Data != "/x/kage" || p.ConfigFile() != "/x/kage/config.toml" {
+		t.Fatalf("KAGE_HOME = %+v", p)
+	}
+}
+
+func TestLoadMissingIsEmpty(t *testing.T) {
+	c, err := Load(Paths{Config: t.TempDir()})
+	if err != nil || c.Secrets.Backend != "" || len(c.Namespaces) != 0 || c.File != "" {
+		t.Fatalf("Load of no file = %+v, %v", c, err)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	data := `# kage
+[secrets]
+backend = "keyring"
+
+[namespaces]
+backend = ["~/code/api", "~/code/svc-*"]
+`
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(Paths{Config: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Secrets.Backend != "keyring" || len(c.Namespaces["backend"]) != 2 || c.Namespaces["backend"][1] != "~/code/svc-*" {
+		t.Fatalf("loaded %+v", c)
+	}
+	if c.File != filepath.Join(dir, FileName) {
+		t.Fatalf("File = %q", c.File)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct {
+		name, data string
+		line       int
+		want       string
+	}{
+		{"syntax", "[secrets]\nbackend = \"keyring\n", 2, ""},
+		{"unknown key", "[secrets]\nbackend = \"keyring\"\nbackned = \"x\"\n", 3, `unknown key "secrets.backned"`},
+		{"unknown table", "[secret]\nbackend = \"keyring\"\n", 1, `unknown key "secret"`},
+		{"wrong type", "[namespaces]\nbackend = \"~/code\"\n", 2, ""},
+		{"bad backend", "[secrets]\nbackend = \"vault\"\n", 0, `unknown backend "vault"; use one of keyring, file, aws, azure`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("/cfg/config.toml", []byte(c.data))
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want *Error", err)
+			}
+			if ce.Line != c.line {
+				t.Errorf("line = %d, want %d (%v)", ce.Line, c.line, err)
+			}
+			if !strings.Contains(err.Error(), "/cfg/config.toml") || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("message %q lacks the file or %q", err, c.want)
+			}
+		})
+	}
+}
