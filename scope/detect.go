@@ -1,0 +1,273 @@
+package scope
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/kage-cli/kage/config"
+)
+
+// Context is what applies in one directory: its repository, if any, and
+// its namespace, if any. Global always applies and is not stored.
+type Context struct {
+	// Dir is the directory the context is for: absolute, symlinks resolved.
+	Dir string
+	// Repo is the main work tree root of the repository holding Dir, with
+	// symlinks resolved; "" outside a repository.
+	Repo string
+	// Namespace is the namespace in effect, "" when none.
+	Namespace string
+	// NamespaceFrom tells the user where Namespace came from, so a
+	// surprising namespace can be traced and fixed (kage env --explain).
+	NamespaceFrom string
+}
+
+// Options are the caller's inputs to Detect.
+type Options struct {
+	// Namespace overrides every other source; the caller picks it from
+	// --namespace or KAGE_NAMESPACE. It is lower-cased and validated.
+	Namespace string
+	// NamespaceFrom names that source ("--namespace", "KAGE_NAMESPACE").
+	NamespaceFrom string
+	// Config supplies the [namespaces] globs; nil means none.
+	Config *config.Config
+}
+
+// Detect finds the context of dir ("" means the working directory). It
+// reads only the repository's own .git files and config.toml, never a file
+// in the work tree, so a cloned repository cannot choose its namespace.
+func Detect(dir string, opts Options) (*Context, error) {
+	d, err := resolveDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	ctx := &Context{Dir: d}
+	r, inRepo, err := findRepo(d)
+	if err != nil {
+		return nil, err
+	}
+	if inRepo {
+		ctx.Repo = r.root
+	}
+
+	if opts.Namespace != "" {
+		from := opts.NamespaceFrom
+		if from == "" {
+			from = "--namespace"
+		}
+		n, err := normalizeNamespace(opts.Namespace)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", from, err)
+		}
+		ctx.Namespace, ctx.NamespaceFrom = n, from
+		return ctx, nil
+	}
+	if inRepo {
+		n, err := gitNamespace(r)
+		if err != nil {
+			return nil, err
+		}
+		if n != "" {
+			ctx.Namespace, ctx.NamespaceFrom = n, "git config kage.namespace"
+			return ctx, nil
+		}
+	}
+	if opts.Config != nil && len(opts.Config.Namespaces) > 0 {
+		globs, err := configGlobs(opts.Config)
+		if err != nil {
+			return nil, err
+		}
+		at := ctx.Dir
+		if inRepo {
+			// A repository joins a namespace as a whole, whichever of its
+			// folders the user is in.
+			at = ctx.Repo
+		}
+		if g, ok := matchGlobs(globs, at); ok {
+			ctx.Namespace = g.name
+			ctx.NamespaceFrom = fmt.Sprintf("config.toml [namespaces] (glob %q)", g.glob)
+		}
+	}
+	return ctx, nil
+}
+
+func resolveDir(dir string) (string, error) {
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return "", fmt.Errorf("cannot find the current directory: %w", err)
+		}
+		dir = wd
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("directory %q: %w", dir, err)
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("directory %q does not exist", dir)
+	}
+	if err != nil {
+		return "", fmt.Errorf("directory %q: %w", dir, err)
+	}
+	fi, err := os.Stat(real)
+	if err != nil {
+		return "", fmt.Errorf("directory %q: %w", dir, err)
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("%q is not a directory", dir)
+	}
+	return real, nil
+}
+
+// Chain lists the scopes a name is looked up in, most specific first.
+func (c *Context) Chain() []Scope {
+	var chain []Scope
+	if s, ok := c.RepoScope(); ok {
+		chain = append(chain, s)
+	}
+	if s, ok := c.NamespaceScope(); ok {
+		chain = append(chain, s)
+	}
+	return append(chain, Scope{Kind: Global})
+}
+
+// RepoScope is the repository scope of the context, if it is in one.
+func (c *Context) RepoScope() (Scope, bool) {
+	if c == nil || c.Repo == "" {
+		return Scope{}, false
+	}
+	return Scope{Kind: Repo, Path: c.Repo}, true
+}
+
+// NamespaceScope is the namespace scope of the context, if one applies.
+func (c *Context) NamespaceScope() (Scope, bool) {
+	if c == nil || c.Namespace == "" {
+		return Scope{}, false
+	}
+	return Scope{Kind: Namespace, Name: c.Namespace}, true
+}
+
+// nsGlob is one glob of config.toml [namespaces], ready to match.
+type nsGlob struct {
+	name    string // validated namespace
+	glob    string // as written, for NamespaceFrom
+	pattern string // expanded, cleaned, static prefix symlink-resolved
+}
+
+// configGlobs validates every [namespaces] entry, not only the one that
+// matches, so a typo is reported wherever kage runs rather than only in
+// the folder it was meant for. Names are sorted so ties are deterministic.
+func configGlobs(cfg *config.Config) ([]nsGlob, error) {
+	keys := make([]string, 0, len(cfg.Namespaces))
+	for k := range cfg.Namespaces {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []nsGlob
+	for _, key := range keys {
+		name, err := normalizeNamespace(key)
+		if err != nil {
+			return nil, configError(cfg, fmt.Sprintf("[namespaces] key %q: %v", key, err))
+		}
+		for _, g := range cfg.Namespaces[key] {
+			pat, err := globPattern(g)
+			if err != nil {
+				return nil, configError(cfg, fmt.Sprintf("[namespaces] %s: %v", key, err))
+			}
+			out = append(out, nsGlob{name: name, glob: g, pattern: pat})
+		}
+	}
+	return out, nil
+}
+
+func configError(cfg *config.Config, msg string) error {
+	if cfg.File != "" {
+		return &config.Error{File: cfg.File, Msg: msg}
+	}
+	return errors.New("config.toml: " + msg)
+}
+
+func globPattern(g string) (string, error) {
+	if g == "" {
+		return "", errors.New(`glob "" is empty; use an absolute path or one starting with ~/`)
+	}
+	p, err := ExpandHome(g)
+	if err != nil {
+		return "", err
+	}
+	if !filepath.IsAbs(p) {
+		return "", fmt.Errorf("glob %q is not absolute; start it with / or ~/", g)
+	}
+	p = filepath.Clean(p)
+	if _, err := filepath.Match(p, ""); err != nil {
+		return "", fmt.Errorf("glob %q is malformed: %v", g, err)
+	}
+	return resolveGlobPrefix(p), nil
+}
+
+// globMeta are the characters filepath.Match treats specially; on Windows
+// the backslash is a separator, not an escape.
+func globMeta() string {
+	if runtime.GOOS == "windows" {
+		return "*?["
+	}
+	return `*?[\`
+}
+
+// resolveGlobPrefix resolves symlinks in the part of a pattern before its
+// first wildcard: the paths it is matched against have theirs resolved, so
+// "~/code/*" must still match when ~ or ~/code is a symlink.
+func resolveGlobPrefix(pat string) string {
+	prefix, rest := pat, ""
+	if i := strings.IndexAny(pat, globMeta()); i >= 0 {
+		j := strings.LastIndexByte(pat[:i], filepath.Separator)
+		if j <= 0 {
+			return pat
+		}
+		prefix, rest = pat[:j], pat[j:]
+	}
+	real, err := filepath.EvalSymlinks(prefix)
+	if err != nil || real == prefix {
+		return pat
+	}
+	return escapeGlob(real) + rest
+}
+
+func escapeGlob(s string) string {
+	meta := globMeta()
+	if !strings.ContainsAny(s, meta) || runtime.GOOS == "windows" {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(meta, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// matchGlobs tries p and then each ancestor, deepest first, so the most
+// specific glob wins: "~/code/api" beats "~/code" whatever the names.
+func matchGlobs(globs []nsGlob, p string) (nsGlob, bool) {
+	for {
+		for _, g := range globs {
+			if ok, _ := filepath.Match(g.pattern, p); ok {
+				return g, true
+			}
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return nsGlob{}, false
+		}
+		p = parent
+	}
+}

@@ -1,0 +1,323 @@
+package scope
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kage-cli/kage/config"
+)
+
+func TestDetectRepo(t *testing.T) {
+	home := testEnv(t)
+	api := newRepo(t, filepath.Join(home, "code", "api"))
+	deep := mkdir(t, filepath.Join(api, "a", "b", "c", "d"))
+	wt := filepath.Join(home, "worktrees", "api-feature")
+	runGit(t, api, "worktree", "add", "-q", "-b", "feature", wt)
+	wtDeep := mkdir(t, filepath.Join(wt, "x", "y"))
+	// A worktree whose config turns on extensions go-git cannot open.
+	wt2 := filepath.Join(home, "worktrees", "api-sparse")
+	runGit(t, api, "worktree", "add", "-q", "-b", "sparse", wt2)
+	runGit(t, wt2, "sparse-checkout", "init")
+
+	// Worktrees of a bare repository have no main work tree to map to.
+	bare := filepath.Join(home, "bare.git")
+	runGit(t, home, "clone", "-q", "--bare", api, bare)
+	bwt := filepath.Join(home, "bare-wt")
+	runGit(t, bare, "worktree", "add", "-q", "-b", "b", bwt)
+
+	// A bare repository that happens to be called .git is still bare.
+	bare2 := filepath.Join(home, "bare2", ".git")
+	runGit(t, home, "clone", "-q", "--bare", api, bare2)
+	bwt2 := filepath.Join(home, "bare2-wt")
+	runGit(t, bare2, "worktree", "add", "-q", "-b", "b2", bwt2)
+
+	// --separate-git-dir: .git is a file, but this is the main work tree.
+	sep := mkdir(t, filepath.Join(home, "sep"))
+	runGit(t, sep, "init", "-q", "--separate-git-dir", filepath.Join(home, "sep.git"))
+
+	outside := mkdir(t, filepath.Join(home, "plain", "dir"))
+	if err := os.Symlink(deep, filepath.Join(home, "deeplink")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(api, filepath.Join(home, "apilink")); err != nil {
+		t.Fatal(err)
+	}
+	// A stray, empty .git folder is not a repository: git looks further up.
+	stray := mkdir(t, filepath.Join(api, "vendor", "lib"))
+	mkdir(t, filepath.Join(stray, ".git"))
+
+	tests := []struct {
+		name, dir, wantDir, wantRepo string
+	}{
+		{"root", api, api, api},
+		{"deep subdirectory", deep, deep, api},
+		{"inside .git", filepath.Join(api, ".git", "refs"), filepath.Join(api, ".git", "refs"), api},
+		{"linked worktree", wt, wt, api},
+		{"linked worktree subdirectory", wtDeep, wtDeep, api},
+		{"linked worktree with worktreeConfig", wt2, wt2, api},
+		{"worktree of a bare repository", bwt, bwt, bwt},
+		{"worktree of a bare repository named .git", bwt2, bwt2, bwt2},
+		{"separate git dir", sep, sep, sep},
+		{"outside any repository", outside, outside, ""},
+		{"home", home, home, ""},
+		{"symlink into a repository", filepath.Join(home, "deeplink"), deep, api},
+		{"symlink to a repository", filepath.Join(home, "apilink"), api, api},
+		{"relative path", filepath.Join(home, "code", "api", "a", "..", "a", "b"), filepath.Join(api, "a", "b"), api},
+		{"stray .git folder", stray, stray, api},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, err := Detect(tt.dir, Options{})
+			if err != nil {
+				t.Fatalf("Detect(%s): %v", tt.dir, err)
+			}
+			if ctx.Dir != tt.wantDir || ctx.Repo != tt.wantRepo {
+				t.Errorf("Detect(%s) = Dir %q Repo %q; want Dir %q Repo %q", tt.dir, ctx.Dir, ctx.Repo, tt.wantDir, tt.wantRepo)
+			}
+			if ctx.Namespace != "" || ctx.NamespaceFrom != "" {
+				t.Errorf("Detect(%s) namespace = %q from %q; want none", tt.dir, ctx.Namespace, ctx.NamespaceFrom)
+			}
+		})
+	}
+
+	t.Run("working directory", func(t *testing.T) {
+		t.Chdir(deep)
+		ctx, err := Detect("", Options{})
+		if err != nil || ctx.Dir != deep || ctx.Repo != api {
+			t.Errorf("Detect(\"\") in %s = %+v, %v; want Repo %s", deep, ctx, err, api)
+		}
+		t.Chdir(filepath.Join(home, "code"))
+		ctx, err = Detect("api/a", Options{})
+		if err != nil || ctx.Dir != filepath.Join(api, "a") || ctx.Repo != api {
+			t.Errorf("Detect(api/a) = %+v, %v; want Repo %s", ctx, err, api)
+		}
+	})
+}
+
+func TestDetectErrors(t *testing.T) {
+	home := testEnv(t)
+	writeFile(t, filepath.Join(home, "file"), "x")
+	badGitFile := mkdir(t, filepath.Join(home, "badgitfile"))
+	writeFile(t, filepath.Join(badGitFile, ".git"), "not a gitdir line\n")
+	dangling := mkdir(t, filepath.Join(home, "dangling"))
+	writeFile(t, filepath.Join(dangling, ".git"), "gitdir: /nowhere/.git/worktrees/x\n")
+
+	tests := []struct {
+		dir, wantErr string
+	}{
+		{filepath.Join(home, "missing"), "does not exist"},
+		{filepath.Join(home, "file"), "is not a directory"},
+		{badGitFile, `is not a valid .git file: it must start with "gitdir: "`},
+		{dangling, "git worktree repair"},
+	}
+	for _, tt := range tests {
+		ctx, err := Detect(tt.dir, Options{})
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("Detect(%s) = %+v, %v; want error containing %q", tt.dir, ctx, err, tt.wantErr)
+		}
+	}
+}
+
+func TestNamespacePrecedence(t *testing.T) {
+	home := testEnv(t)
+	api := newRepo(t, filepath.Join(home, "code", "api"))
+	sub := mkdir(t, filepath.Join(api, "sub"))
+	cfg := &config.Config{Namespaces: map[string][]string{"fromglob": {"~/code/*"}}}
+
+	tests := []struct {
+		name     string
+		git      string // kage.namespace in .git/config, "" for unset
+		opts     Options
+		want     string
+		wantFrom string
+	}{
+		{"override wins", "fromgit", Options{Namespace: "Over", NamespaceFrom: "KAGE_NAMESPACE", Config: cfg}, "over", "KAGE_NAMESPACE"},
+		{"override without a source name", "fromgit", Options{Namespace: "over", Config: cfg}, "over", "--namespace"},
+		{"git config beats globs", "fromgit", Options{Config: cfg}, "fromgit", "git config kage.namespace"},
+		{"git config is lower-cased", "FromGit", Options{Config: cfg}, "fromgit", "git config kage.namespace"},
+		{"globs last", "", Options{Config: cfg}, "fromglob", `config.toml [namespaces] (glob "~/code/*")`},
+		{"nothing", "", Options{}, "", ""},
+		{"empty config", "", Options{Config: &config.Config{}}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setGitConfigNamespace(t, api, tt.git)
+			for _, dir := range []string{api, sub} {
+				ctx, err := Detect(dir, tt.opts)
+				if err != nil {
+					t.Fatalf("Detect(%s): %v", dir, err)
+				}
+				if ctx.Namespace != tt.want || ctx.NamespaceFrom != tt.wantFrom {
+					t.Errorf("Detect(%s) namespace = %q from %q; want %q from %q", dir, ctx.Namespace, ctx.NamespaceFrom, tt.want, tt.wantFrom)
+				}
+			}
+		})
+	}
+}
+
+func TestNamespaceInvalidSources(t *testing.T) {
+	home := testEnv(t)
+	api := newRepo(t, filepath.Join(home, "code", "api"))
+	plain := mkdir(t, filepath.Join(home, "plain"))
+	cfgFile := filepath.Join(home, ".config", "kage", "config.toml")
+	ns := func(m map[string][]string) *config.Config { return &config.Config{Namespaces: m, File: cfgFile} }
+
+	tests := []struct {
+		name    string
+		dir     string
+		git     string
+		opts    Options
+		wantErr []string
+	}{
+		{"flag", plain, "", Options{Namespace: "bad!", NamespaceFrom: "--namespace"},
+			[]string{`--namespace: namespace name "bad!" is invalid`}},
+		{"env", plain, "", Options{Namespace: "-x", NamespaceFrom: "KAGE_NAMESPACE"},
+			[]string{`KAGE_NAMESPACE: namespace name "-x" is invalid`}},
+		{"git config", api, "Bad!", Options{},
+			[]string{`git config kage.namespace in ` + filepath.Join(api, ".git", "config"), `"Bad!" is invalid`, "kage namespace set NAME"}},
+		{"config key", plain, "", Options{Config: ns(map[string][]string{"Bad!": {"~/x"}})},
+			[]string{"config " + cfgFile + ": ", `[namespaces] key "Bad!"`, `namespace name "Bad!" is invalid`}},
+		{"config key without file", plain, "", Options{Config: &config.Config{Namespaces: map[string][]string{"a b": {"~/x"}}}},
+			[]string{"config.toml: ", `[namespaces] key "a b"`}},
+		{"relative glob", plain, "", Options{Config: ns(map[string][]string{"backend": {"code/*"}})},
+			[]string{`[namespaces] backend: glob "code/*" is not absolute; start it with / or ~/`}},
+		{"empty glob", plain, "", Options{Config: ns(map[string][]string{"backend": {""}})},
+			[]string{`[namespaces] backend: glob "" is empty`}},
+		{"malformed glob", plain, "", Options{Config: ns(map[string][]string{"backend": {"~/code/["}})},
+			[]string{`[namespaces] backend: glob "~/code/[" is malformed`}},
+		{"~user glob", plain, "", Options{Config: ns(map[string][]string{"backend": {"~bob/code"}})},
+			[]string{`[namespaces] backend: cannot expand "~bob/code"`}},
+		// A bad entry is reported even where it would not match.
+		{"bad entry elsewhere", plain, "", Options{Config: ns(map[string][]string{"good": {"~/plain"}, "zz!": {"/nowhere"}})},
+			[]string{`"zz!"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setGitConfigNamespace(t, api, tt.git)
+			ctx, err := Detect(tt.dir, tt.opts)
+			if err == nil {
+				t.Fatalf("Detect = %+v, want an error", ctx)
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if tt.opts.Config != nil && tt.opts.Config.File != "" {
+				var ce *config.Error
+				if !errors.As(err, &ce) {
+					t.Errorf("error %T is not a *config.Error", err)
+				}
+			}
+		})
+	}
+}
+
+func TestGlobMatching(t *testing.T) {
+	home := testEnv(t)
+	code := mkdir(t, filepath.Join(home, "code"))
+	svcA := newRepo(t, filepath.Join(code, "svc-a"))
+	svcADeep := mkdir(t, filepath.Join(svcA, "internal", "x"))
+	svcB := mkdir(t, filepath.Join(code, "svc-b", "not-a-repo"))
+	svcx := newRepo(t, filepath.Join(code, "svcx"))
+	api := newRepo(t, filepath.Join(code, "api"))
+	apiSub := mkdir(t, filepath.Join(api, "sub"))
+	other := mkdir(t, filepath.Join(home, "other"))
+	if err := os.Symlink(code, filepath.Join(home, "codelink")); err != nil {
+		t.Fatal(err)
+	}
+	weird := newRepo(t, filepath.Join(home, "we[ird]"))
+	if err := os.Symlink(weird, filepath.Join(home, "weirdlink")); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name  string
+		globs map[string][]string
+		dir   string
+		want  string
+		glob  string
+	}{
+		{"svc-* matches the repo root", map[string][]string{"backend": {"~/code/api", "~/code/svc-*"}}, svcA, "backend", "~/code/svc-*"},
+		{"svc-* from deep in the repo", map[string][]string{"backend": {"~/code/svc-*"}}, svcADeep, "backend", "~/code/svc-*"},
+		{"svc-* does not match svcx", map[string][]string{"backend": {"~/code/svc-*"}}, svcx, "", ""},
+		{"outside a repo the dir's ancestors match", map[string][]string{"backend": {"~/code/svc-*"}}, svcB, "backend", "~/code/svc-*"},
+		{"exact path with ~", map[string][]string{"backend": {"~/code/api"}}, apiSub, "backend", "~/code/api"},
+		{"absolute path", map[string][]string{"backend": {filepath.Join(home, "code", "api")}}, api, "backend", filepath.Join(home, "code", "api")},
+		{"trailing slash", map[string][]string{"backend": {"~/code/api/"}}, api, "backend", "~/code/api/"},
+		{"ancestor glob covers everything below", map[string][]string{"work": {"~/code"}}, svcADeep, "work", "~/code"},
+		{"deepest match wins over name order", map[string][]string{"a-outer": {"~/code"}, "z-inner": {"~/code/svc-*"}}, svcA, "z-inner", "~/code/svc-*"},
+		{"same depth: first name in order wins", map[string][]string{"b": {"~/code/api"}, "a": {"~/code/api"}}, api, "a", "~/code/api"},
+		{"config names are lower-cased", map[string][]string{"Backend": {"~/code/api"}}, api, "backend", "~/code/api"},
+		// A repository joins as a whole: a glob below its root does not
+		// match, even from inside that folder.
+		{"glob inside a repo does not match", map[string][]string{"backend": {"~/code/api/sub"}}, apiSub, "", ""},
+		{"no match", map[string][]string{"backend": {"~/code/*"}}, other, "", ""},
+		{"symlinked glob prefix", map[string][]string{"backend": {"~/codelink/svc-*"}}, svcA, "backend", "~/codelink/svc-*"},
+		{"symlinked prefix with glob characters", map[string][]string{"backend": {"~/weirdlink"}}, weird, "backend", "~/weirdlink"},
+		{"* does not cross folders", map[string][]string{"backend": {"~/svc-*"}}, svcA, "", ""},
+		{"* matches one folder level", map[string][]string{"backend": {"~/*/svc-a"}}, svcA, "backend", "~/*/svc-a"},
+		{"** is not recursive", map[string][]string{"backend": {"~/**/svc-a/internal"}}, svcADeep, "", ""},
+		{"? matches one character", map[string][]string{"backend": {"~/code/svc-?"}}, svcA, "backend", "~/code/svc-?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, err := Detect(tt.dir, Options{Config: &config.Config{Namespaces: tt.globs}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantFrom := ""
+			if tt.want != "" {
+				wantFrom = `config.toml [namespaces] (glob "` + tt.glob + `")`
+			}
+			if ctx.Namespace != tt.want || ctx.NamespaceFrom != wantFrom {
+				t.Errorf("Detect(%s) = %q from %q; want %q from %q", tt.dir, ctx.Namespace, ctx.NamespaceFrom, tt.want, wantFrom)
+			}
+		})
+	}
+}
+
+func TestChain(t *testing.T) {
+	g := Scope{Kind: Global}
+	r := Scope{Kind: Repo, Path: "/r"}
+	n := Scope{Kind: Namespace, Name: "backend"}
+	tests := []struct {
+		ctx  *Context
+		want []Scope
+	}{
+		{&Context{Dir: "/r/x", Repo: "/r", Namespace: "backend"}, []Scope{r, n, g}},
+		{&Context{Dir: "/r", Repo: "/r"}, []Scope{r, g}},
+		{&Context{Dir: "/x", Namespace: "backend"}, []Scope{n, g}},
+		{&Context{Dir: "/x"}, []Scope{g}},
+		{nil, []Scope{g}},
+	}
+	for _, tt := range tests {
+		if got := tt.ctx.Chain(); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%+v.Chain() = %v, want %v", tt.ctx, got, tt.want)
+		}
+		rs, rok := tt.ctx.RepoScope()
+		if wantOK := tt.ctx != nil && tt.ctx.Repo != ""; rok != wantOK || rok && rs != r || !rok && rs != (Scope{}) {
+			t.Errorf("%+v.RepoScope() = %v, %v", tt.ctx, rs, rok)
+		}
+		ns, nok := tt.ctx.NamespaceScope()
+		if wantOK := tt.ctx != nil && tt.ctx.Namespace != ""; nok != wantOK || nok && ns != n || !nok && ns != (Scope{}) {
+			t.Errorf("%+v.NamespaceScope() = %v, %v", tt.ctx, ns, nok)
+		}
+	}
+}
+
+// setGitConfigNamespace sets kage.namespace with git itself ("" unsets it),
+// so tests of reading do not depend on SetGitNamespace.
+func setGitConfigNamespace(t *testing.T, repo, v string) {
+	t.Helper()
+	// --unset-all exits 5 when nothing is set; that is fine here.
+	_ = exec.Command("git", "-C", repo, "config", "--local", "--unset-all", "kage.namespace").Run()
+	if v != "" {
+		runGit(t, repo, "config", "--local", "kage.namespace", v)
+	}
+}
