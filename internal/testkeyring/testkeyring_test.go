@@ -1,0 +1,323 @@
+package testkeyring
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/zalando/go-keyring"
+)
+
+// needSecretTool skips (or fails under KAGE_REQUIRE_KEYRING=1) when
+// secret-tool is missing.
+func needSecretTool(t *testing.T) {
+	t.Helper()
+	Skip(t)
+	if _, err := exec.LookPath("secret-tool"); err != nil {
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatalf("secret-tool not found on PATH; %s=1 requires it", RequireEnv)
+		}
+		t.Skip("skipping: secret-tool not found on PATH (install libsecret-tools)")
+	}
+}
+
+// secretTool runs secret-tool against b with a timeout.
+func secretTool(t *testing.T, b *Bus, stdin string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "secret-tool", args...)
+	cmd.Env = b.Environ(os.Environ())
+	cmd.Stdin = strings.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if ctx.Err() != nil {
+		t.Fatalf("secret-tool %s timed out", strings.Join(args, " "))
+	}
+	if err != nil {
+		return string(out), fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return string(out), nil
+}
+
+func store(t *testing.T, b *Bus, name, value string) {
+	t.Helper()
+	if _, err := secretTool(t, b, value, "store", "--label", "x", "service", "kage-global", "username", name); err != nil {
+		t.Fatalf("secret-tool store: %v", err)
+	}
+}
+
+func lookup(t *testing.T, b *Bus, name string) (string, error) {
+	t.Helper()
+	return secretTool(t, b, "", "lookup", "service", "kage-global", "username", name)
+}
+
+func TestStoreLookup(t *testing.T) {
+	needSecretTool(t)
+	b := Start(t)
+	t.Logf("Start took %v (addr %s)", b.StartupTime, b.Addr)
+	store(t, b, "API_TOKEN", "s3cret value")
+	got, err := lookup(t, b, "API_TOKEN")
+	if err != nil {
+		t.Fatalf("secret-tool lookup: %v", err)
+	}
+	if got != "s3cret value" {
+		t.Fatalf("lookup = %q, want %q", got, "s3cret value")
+	}
+	if _, err := os.Stat(filepath.Join(b.Home, ".local", "share", "keyrings", "login.keyring")); err != nil {
+		t.Errorf("login keyring not in the private HOME: %v", err)
+	}
+}
+
+func TestParallelIsolation(t *testing.T) {
+	needSecretTool(t)
+	var wg sync.WaitGroup
+	buses := make([]*Bus, 2)
+	for i := range buses {
+		wg.Go(func() {
+			b, cleanup, err := StartEnv("", Unlocked)
+			if err != nil {
+				t.Errorf("StartEnv %d: %v", i, err)
+				return
+			}
+			t.Cleanup(cleanup)
+			buses[i] = b
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	a, b := buses[0], buses[1]
+	if a.Addr == b.Addr || a.Home == b.Home {
+		t.Fatalf("buses share address or home: %+v %+v", a, b)
+	}
+	store(t, a, "ONLY_IN_A", "a")
+	store(t, b, "ONLY_IN_B", "b")
+	if got, err := lookup(t, a, "ONLY_IN_A"); err != nil || got != "a" {
+		t.Errorf("lookup in A = %q, %v; want \"a\"", got, err)
+	}
+	if got, err := lookup(t, b, "ONLY_IN_A"); err == nil {
+		t.Errorf("item stored in A found in B: %q", got)
+	}
+	if got, err := lookup(t, a, "ONLY_IN_B"); err == nil {
+		t.Errorf("item stored in B found in A: %q", got)
+	}
+}
+
+func TestBare(t *testing.T) {
+	Skip(t)
+	b := StartBare(t)
+	t.Logf("StartBare took %v", b.StartupTime)
+	if b.Home != "" {
+		t.Errorf("bare bus has Home %q", b.Home)
+	}
+	conn, err := dbus.Connect(b.Addr)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close()
+	var has bool
+	if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, secretsName).Store(&has); err != nil {
+		t.Fatal(err)
+	}
+	if has {
+		t.Fatalf("%s has an owner on a bare bus", secretsName)
+	}
+	// Nothing can be activated: a call fails at once.
+	err = conn.Object(secretsName, secretsPath).Call(serviceIface+".ReadAlias", 0, "default").Err
+	if err == nil {
+		t.Fatal("call to the Secret Service on a bare bus succeeded")
+	}
+	t.Logf("call on bare bus: %#v", err)
+}
+
+func TestLocked(t *testing.T) {
+	Skip(t)
+	b := StartLocked(t)
+	t.Logf("StartLocked took %v", b.StartupTime)
+	conn, err := dbus.Connect(b.Addr)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close()
+	v, err := conn.Object(secretsName, loginCollection).GetProperty(collectionIface + ".Locked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if locked, _ := v.Value().(bool); !locked {
+		t.Fatal("login collection is not locked")
+	}
+}
+
+func TestStop(t *testing.T) {
+	Skip(t)
+	b := Start(t)
+	b.StopSecrets()
+	conn, err := dbus.Connect(b.Addr)
+	if err != nil {
+		t.Fatalf("bus gone after StopSecrets: %v", err)
+	}
+	var has bool
+	err = conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, secretsName).Store(&has)
+	conn.Close()
+	if err != nil || has {
+		t.Fatalf("after StopSecrets: has owner %v, err %v", has, err)
+	}
+	b.Stop()
+	b.Stop()
+	if conn, err := dbus.Connect(b.Addr); err == nil {
+		conn.Close()
+		t.Fatal("bus still reachable after Stop")
+	}
+	b.Close()
+	if _, err := os.Stat(b.Dir); !os.IsNotExist(err) {
+		t.Errorf("Dir %s not removed by Close: %v", b.Dir, err)
+	}
+}
+
+func TestEnviron(t *testing.T) {
+	b := &Bus{Addr: "unix:path=/x"}
+	got := b.Environ([]string{"PATH=/bin", "DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/0/bus", "DBUS_STARTER_BUS_TYPE=session", "GNOME_KEYRING_CONTROL=/y"})
+	want := []string{"PATH=/bin", "DBUS_SESSION_BUS_ADDRESS=unix:path=/x"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("Environ = %q, want %q", got, want)
+	}
+}
+
+// TestGoKeyring runs go-keyring in fresh subprocesses (godbus caches the
+// session bus per process) against each kind of environment, checks that
+// every failure is reported at once instead of hanging, and logs what Get
+// and Set return and how long they take.
+func TestGoKeyring(t *testing.T) {
+	Skip(t)
+	unlocked := Start(t)
+	bare := StartBare(t)
+	locked := StartLocked(t)
+	stopped := Start(t)
+	stopped.Stop()
+	noSecrets := Start(t)
+	noSecrets.StopSecrets()
+
+	// With DBUS_SESSION_BUS_ADDRESS unset or empty, godbus connects to
+	// /run/user/UID/bus if it exists (the user's real bus!) and otherwise
+	// runs dbus-launch, which starts a session bus that D-Bus activates a
+	// gnome-keyring-daemon on the real HOME and leaks both processes. Run
+	// those cases only where neither can happen: no runtime-dir bus, and a
+	// PATH without dbus-launch.
+	safeUnset := true
+	for _, f := range []string{"bus", "dbus-session"} {
+		if _, err := os.Stat(fmt.Sprintf("/run/user/%d/%s", os.Getuid(), f)); err == nil {
+			safeUnset = false
+		}
+	}
+	emptyPath := t.TempDir()
+
+	cases := []struct {
+		name     string
+		addr     string // "-" means unset
+		ops      string
+		notFound bool // the last op must fail with ErrNotFound; else all succeed
+		fail     bool // every op must fail
+	}{
+		{name: "ok", addr: unlocked.Addr, ops: "set,get,getmissing", notFound: true},
+		{name: "unset", addr: "-", ops: "get,set", fail: true},
+		{name: "empty", addr: "", ops: "get,set", fail: true},
+		{name: "nosocket", addr: "unix:path=" + filepath.Join(t.TempDir(), "missing"), ops: "get,set", fail: true},
+		{name: "bare", addr: bare.Addr, ops: "get,set", fail: true},
+		{name: "locked", addr: locked.Addr, ops: "get", fail: true},
+		{name: "lockedset", addr: locked.Addr, ops: "set", fail: true},
+		{name: "stopped", addr: stopped.Addr, ops: "get,set", fail: true},
+		{name: "secretsstopped", addr: noSecrets.Addr, ops: "get,set", fail: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := (&Bus{}).Environ(os.Environ())
+			env = env[:len(env)-1] // drop the DBUS_SESSION_BUS_ADDRESS= entry
+			if c.addr != "-" {
+				env = append(env, "DBUS_SESSION_BUS_ADDRESS="+c.addr)
+			}
+			if c.addr == "-" || c.addr == "" {
+				if !safeUnset {
+					t.Skip("skipping: /run/user/UID has a session bus that go-keyring would use")
+				}
+				env = append(env, "PATH="+emptyPath, "HOME="+emptyPath)
+			}
+			env = append(env, "TESTKEYRING_HELPER="+c.ops)
+			if os.Getenv("GORACE") == "" {
+				env = append(env, "GORACE=atexit_sleep_ms=0") // no 1s exit delay under -race
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperGoKeyring$", "-test.v")
+			cmd.Env = env
+			out, err := cmd.CombinedOutput()
+			if ctx.Err() != nil {
+				t.Fatalf("go-keyring hung (killed after 5s):\n%s", out)
+			}
+			if err != nil {
+				t.Fatalf("helper: %v\n%s", err, out)
+			}
+			var lines []string
+			for l := range strings.Lines(string(out)) {
+				if strings.HasPrefix(l, "op ") {
+					lines = append(lines, strings.TrimSpace(l))
+				}
+			}
+			t.Logf("\n%s", strings.Join(lines, "\n"))
+			ops := strings.Split(c.ops, ",")
+			if len(lines) != len(ops) {
+				t.Fatalf("helper reported %d ops, want %d:\n%s", len(lines), len(ops), out)
+			}
+			for i, l := range lines {
+				failed := !strings.Contains(l, " err=<nil>")
+				switch {
+				case c.fail && !failed:
+					t.Errorf("%s succeeded, want an error", ops[i])
+				case c.notFound && i == len(lines)-1:
+					if !strings.Contains(l, " notfound=true") {
+						t.Errorf("%s: want keyring.ErrNotFound", ops[i])
+					}
+				case !c.fail && failed:
+					t.Errorf("%s failed", ops[i])
+				}
+			}
+		})
+	}
+}
+
+// TestHelperGoKeyring is the subprocess of TestGoKeyring.
+func TestHelperGoKeyring(t *testing.T) {
+	ops := os.Getenv("TESTKEYRING_HELPER")
+	if ops == "" {
+		t.Skip("helper process only")
+	}
+	for _, op := range strings.Split(ops, ",") {
+		start := time.Now()
+		var err error
+		var val string
+		switch op {
+		case "set":
+			err = keyring.Set("kage-global", "NAME", "value")
+		case "get":
+			val, err = keyring.Get("kage-global", "NAME")
+		case "getmissing":
+			val, err = keyring.Get("kage-global", "MISSING")
+		}
+		errText := "<nil>"
+		if err != nil {
+			errText = fmt.Sprintf("%T %q", err, err.Error())
+		}
+		fmt.Printf("op %s: %v val=%q err=%s notfound=%v\n", op, time.Since(start).Round(100*time.Microsecond), val, errText, errors.Is(err, keyring.ErrNotFound))
+	}
+}
