@@ -41,7 +41,7 @@ func (e *IndexError) Error() string { return fmt.Sprintf("index %s %s", e.Path, 
 
 // Hint tells the user how to recover.
 func (e *IndexError) Hint() string {
-	return "move the file aside and run kage doctor --fix to rebuild it from the keychain"
+	return "kage never overwrites it: move it aside (the values stay in the keychain) and set the secrets again to list them"
 }
 
 type indexFile struct {

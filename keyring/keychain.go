@@ -26,11 +26,13 @@ type Keychain struct {
 	index   *Index
 	timeout time.Duration
 	now     func() time.Time
+	// precheck runs before each call; tests of the in-memory mock clear it.
+	precheck func() error
 }
 
 // NewKeychain returns the keychain store whose index lives in dataDir.
 func NewKeychain(dataDir string) *Keychain {
-	return &Keychain{index: OpenIndex(dataDir), timeout: Timeout, now: time.Now}
+	return &Keychain{index: OpenIndex(dataDir), timeout: Timeout, now: time.Now, precheck: checkBus}
 }
 
 // Index returns the store's index.
@@ -139,6 +141,11 @@ func (k *Keychain) GetMany(ctx context.Context, refs []Ref) (map[Ref][]byte, err
 // error. On timeout the operation is abandoned, not cancelled: go-keyring
 // has no way to cancel, and the process exits soon after.
 func (k *Keychain) call(ctx context.Context, op, scope, name string, f func() error) error {
+	if k.precheck != nil {
+		if err := k.precheck(); err != nil {
+			return err
+		}
+	}
 	done := make(chan error, 1)
 	go func() { done <- f() }()
 	t := time.NewTimer(k.timeout)

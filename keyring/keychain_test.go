@@ -21,6 +21,7 @@ func newMockStore(t *testing.T) (*Keychain, *time.Time) {
 	k := NewKeychain(filepath.Join(t.TempDir(), "data"))
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	k.now = func() time.Time { return now }
+	k.precheck = nil
 	return k, &now
 }
 

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/kage-cli/kage/config"
+	"github.com/kage-cli/kage/keyring"
+	"github.com/kage-cli/kage/scope"
+	"github.com/urfave/cli/v3"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func kageVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// env is what a command may touch of the outside world; tests give their
+// own.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	now    func() time.Time
+
+	paths config.Paths
+	cfg   *config.Config
+	store keyring.Store
+}
+
+// config loads config.toml once.
+func (e *env) config() (*config.Config, error) {
+	if e.cfg != nil {
+		return e.cfg, nil
+	}
+	c, err := config.Load(e.paths)
+	if err != nil {
+		return nil, withHint(err, "fix the file or move it aside; kage runs with defaults without it")
+	}
+	e.cfg = c
+	return c, nil
+}
+
+// secrets returns the store the configuration chooses.
+func (e *env) secrets() (keyring.Store, error) {
+	if e.store != nil {
+		return e.store, nil
+	}
+	c, err := e.config()
+	if err != nil {
+		return nil, err
+	}
+	switch b := c.Secrets.Backend; b {
+	case "", "keyring":
+		e.store = keyring.NewKeychain(e.paths.Data)
+	default:
+		return nil, withHint(fmt.Errorf("backend %q is not available in this version of kage", b),
+			fmt.Sprintf("set backend = \"keyring\" in %s", c.File))
+	}
+	return e.store, nil
+}
+
+// context detects the scope context of the current directory.
+func (e *env) context(cmd *cli.Command) (*scope.Context, error) {
+	c, err := e.config()
+	if err != nil {
+		return nil, err
+	}
+	opts := scope.Options{Config: c}
+	if ns := cmd.String("namespace"); ns != "" {
+		opts.NamespaceFrom = "--namespace"
+		if opts.Namespace, err = namespaceArg(ns, opts.NamespaceFrom); err != nil {
+			return nil, err
+		}
+	} else if ns := e.getenv("KAGE_NAMESPACE"); ns != "" {
+		opts.NamespaceFrom = "KAGE_NAMESPACE"
+		if opts.Namespace, err = namespaceArg(ns, opts.NamespaceFrom); err != nil {
+			return nil, err
+		}
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the current directory: %w", err)
+	}
+	return scope.Detect(dir, opts)
+}
+
+// scopeFlag parses --scope; def is used when the flag is absent.
+func (e *env) scopeFlag(cmd *cli.Command, def string) (scope.Scope, bool, error) {
+	s := cmd.String("scope")
+	if s == "" {
+		if def == "" {
+			return scope.Scope{}, false, nil
+		}
+		s = def
+	}
+	var ctx *scope.Context
+	if s == "repo" || s == "namespace" {
+		var err error
+		if ctx, err = e.context(cmd); err != nil {
+			return scope.Scope{}, false, err
+		}
+	}
+	sc, err := scope.Parse(s, ctx)
+	if err != nil {
+		return scope.Scope{}, false, usagef("scopes are global, namespace:<name>, repo:<path>, or repo and namespace for the current ones", "%s", err)
+	}
+	return sc, true, nil
+}
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	paths, err := config.DefaultPaths()
+	if err != nil {
+		return report(stderr, err)
+	}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now, paths: paths}
+	return report(stderr, newApp(e).Run(ctx, args))
+}
+
+const rootHelp = `kage keeps credentials in your OS keychain, scoped global, namespace:<name>
+or repo:<path>, and resolves each name most specific first: repo, then
+namespace, then global.
+
+   kage secret set API_KEY                       # hidden prompt, global
+   kage secret set DB_PASSWORD --scope namespace:backend
+   kage secret list
+   kage status                                   # what applies here
+
+Exit codes: 0 ok, 1 error, 2 usage error, 130 interrupted.`
+
+func newApp(e *env) *cli.Command {
+	root := &cli.Command{
+		Name:        "kage",
+		Usage:       "scoped secrets from your OS keychain, for shells and agents",
+		Description: rootHelp,
+		Version:     kageVersion(),
+		Reader:      e.stdin,
+		Writer:      e.stdout,
+		ErrWriter:   e.stderr,
+		// Errors come back from Run and are printed once, by report.
+		ExitErrHandler: func(context.Context, *cli.Command, error) {},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "namespace", Usage: "use namespace `NAME` here instead of the detected one (also KAGE_NAMESPACE)"},
+		},
+		Commands: []*cli.Command{
+			secretCommand(e),
+			namespaceCommand(e),
+			statusCommand(e),
+		},
+		Action: groupAction,
+	}
+	setUsageErrors(root)
+	return root
+}
+
+// groupAction runs for a command that only holds subcommands: with no
+// argument it shows help, with an unknown one it is a usage error.
+func groupAction(ctx context.Context, cmd *cli.Command) error {
+	if cmd.Args().Present() {
+		return usagef(fmt.Sprintf("run '%s --help' for the commands", cmd.FullName()), "unknown command %q for %s", cmd.Args().First(), cmd.FullName())
+	}
+	return cli.ShowSubcommandHelp(cmd)
+}
+
+// setUsageErrors makes flag errors of every command usage errors (exit 2)
+// with kage's error format instead of the library's help dump.
+func setUsageErrors(cmd *cli.Command) {
+	cmd.OnUsageError = func(_ context.Context, c *cli.Command, err error, _ bool) error {
+		return usagef(fmt.Sprintf("run '%s --help'", c.FullName()), "%s", err)
+	}
+	for _, sub := range cmd.Commands {
+		setUsageErrors(sub)
+	}
+}
+
+// wantArgs checks the number of positional arguments.
+func wantArgs(cmd *cli.Command, n int, names string) error {
+	if cmd.NArg() == n {
+		return nil
+	}
+	hint := fmt.Sprintf("usage: %s %s", cmd.FullName(), names)
+	if cmd.NArg() < n {
+		return usagef(hint, "%s needs %s", cmd.FullName(), names)
+	}
+	return usagef(hint, "%s takes %s, got %d arguments", cmd.FullName(), names, cmd.NArg())
+}

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kage-cli/kage/keyring"
+	"github.com/kage-cli/kage/scope"
+	"github.com/urfave/cli/v3"
+)
+
+func scopeFlag(usage string) *cli.StringFlag {
+	return &cli.StringFlag{Name: "scope", Aliases: []string{"s"}, Usage: usage}
+}
+
+func secretCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:   "secret",
+		Usage:  "set, get, list and delete secrets",
+		Action: groupAction,
+		Commands: []*cli.Command{
+			{
+				Name:      "set",
+				Usage:     "store a secret (the value is prompted for, piped in, or read from a file)",
+				ArgsUsage: "NAME",
+				Description: `Stores NAME in the keychain. On a terminal the value is asked for twice,
+hidden; from a pipe, standard input is the value, with one trailing newline
+removed; --from-file stores the file's bytes exactly. There is no way to give
+the value on the command line, where it would land in shell history and the
+process list. Setting an existing name replaces its value (rotation).
+
+   kage secret set API_KEY                                  # global
+   kage secret set DB_PASSWORD --scope namespace:backend
+   kage secret set DEPLOY_TOKEN --scope repo:~/code/api
+   kage secret set TLS_KEY --scope repo --from-file key.pem  # this repo
+   op read op://vault/item/password | kage secret set DB_PASSWORD`,
+				Flags: []cli.Flag{
+					scopeFlag("store in `SCOPE`: global (default), namespace:<name>, repo:<path>, repo or namespace"),
+					&cli.StringFlag{Name: "from-file", Usage: "read the value from `PATH`, bytes exactly"},
+					&cli.BoolFlag{Name: "force", Usage: "allow a name that changes how programs run (PATH, LD_PRELOAD, …)"},
+				},
+				Action: func(ctx context.Context, cmd *cli.Command) error { return secretSet(ctx, e, cmd) },
+			},
+			{
+				Name:      "get",
+				Usage:     "print a secret's value, for scripts",
+				ArgsUsage: "NAME",
+				Description: `Prints the value of NAME, resolved repo → namespace → global for the
+current directory, or from one --scope. It refuses to print to a terminal
+unless --reveal is given.
+
+   TOKEN="$(kage secret get GITHUB_TOKEN)"
+   kage secret get DB_PASSWORD --scope namespace:backend | pbcopy`,
+				Flags: []cli.Flag{
+					scopeFlag("read from `SCOPE` only instead of resolving"),
+					&cli.BoolFlag{Name: "reveal", Usage: "print to a terminal too"},
+				},
+				Action: func(ctx context.Context, cmd *cli.Command) error { return secretGet(ctx, e, cmd) },
+			},
+			{
+				Name:    "list",
+				Aliases: []string{"ls"},
+				Usage:   "list secret names, scopes and update times (never values)",
+				Description: `   kage secret list
+   kage secret list --scope namespace:backend
+   kage secret list --json`,
+				Flags: []cli.Flag{
+					scopeFlag("only secrets in `SCOPE`"),
+					&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+				},
+				Action: func(ctx context.Context, cmd *cli.Command) error { return secretList(ctx, e, cmd) },
+			},
+			{
+				Name:      "delete",
+				Aliases:   []string{"rm"},
+				Usage:     "delete a secret from one scope",
+				ArgsUsage: "NAME",
+				Description: `   kage secret delete OLD_API_KEY                          # global
+   kage secret delete DB_PASSWORD --scope namespace:backend`,
+				Flags: []cli.Flag{
+					scopeFlag("delete from `SCOPE` (default global)"),
+				},
+				Action: func(ctx context.Context, cmd *cli.Command) error { return secretDelete(ctx, e, cmd) },
+			},
+		},
+	}
+}
+
+func secretSet(ctx context.Context, e *env, cmd *cli.Command) error {
+	if err := wantArgs(cmd, 1, "NAME"); err != nil {
+		return err
+	}
+	name := cmd.Args().First()
+	if err := checkName(name, cmd.Bool("force")); err != nil {
+		return err
+	}
+	sc, _, err := e.scopeFlag(cmd, "global")
+	if err != nil {
+		return err
+	}
+	store, err := e.secrets()
+	if err != nil {
+		return err
+	}
+	value, err := readValue(ctx, e, name, sc.Display(), cmd.String("from-file"))
+	if err != nil {
+		return err
+	}
+	if err := store.Set(ctx, sc.String(), name, value); err != nil {
+		return describe(err, sc)
+	}
+	fmt.Fprintf(e.stderr, "kage: stored %s in %s\n", name, sc.Display())
+	return nil
+}
+
+func secretGet(ctx context.Context, e *env, cmd *cli.Command) error {
+	if err := wantArgs(cmd, 1, "NAME"); err != nil {
+		return err
+	}
+	name := cmd.Args().First()
+	if err := checkName(name, true); err != nil {
+		return err
+	}
+	if !cmd.Bool("reveal") && isTerminal(e.stdout) {
+		return withHint(errors.New("refusing to print a secret to a terminal"),
+			fmt.Sprintf("pipe or capture it (VAR=\"$(kage secret get %s)\"), or pass --reveal", name))
+	}
+	store, err := e.secrets()
+	if err != nil {
+		return err
+	}
+	sc, one, err := e.scopeFlag(cmd, "")
+	if err != nil {
+		return err
+	}
+	var chain []scope.Scope
+	if one {
+		chain = []scope.Scope{sc}
+	} else {
+		c, err := e.context(cmd)
+		if err != nil {
+			return err
+		}
+		chain = c.Chain()
+	}
+	for _, s := range chain {
+		v, err := store.Get(ctx, s.String(), name)
+		if errors.Is(err, keyring.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return describe(err, s)
+		}
+		if _, err := e.stdout.Write(v); err != nil {
+			return fmt.Errorf("cannot write the value: %w", err)
+		}
+		if isTerminal(e.stdout) {
+			fmt.Fprintln(e.stdout)
+		}
+		return nil
+	}
+	return withHint(fmt.Errorf("secret %q not found in %s", name, scopeList(chain)), "kage secret list shows what is stored")
+}
+
+func secretList(ctx context.Context, e *env, cmd *cli.Command) error {
+	if err := wantArgs(cmd, 0, "no arguments"); err != nil {
+		return err
+	}
+	sc, filter, err := e.scopeFlag(cmd, "")
+	if err != nil {
+		return err
+	}
+	store, err := e.secrets()
+	if err != nil {
+		return err
+	}
+	entries, err := store.List(ctx)
+	if err != nil {
+		return err
+	}
+	var rows []listRow
+	for _, en := range entries {
+		if filter && en.Scope != sc.String() {
+			continue
+		}
+		s, err := scope.FromCanonical(en.Scope)
+		if err != nil {
+			return withHint(fmt.Errorf("the index holds an invalid scope %q: %w", en.Scope, err), "the index was edited by hand: fix or remove that entry")
+		}
+		rows = append(rows, listRow{Entry: en, scope: s})
+	}
+	if cmd.Bool("json") {
+		return writeListJSON(e, rows)
+	}
+	if len(rows) == 0 {
+		where := ""
+		if filter {
+			where = " in " + sc.Display()
+		}
+		fmt.Fprintf(e.stderr, "kage: no secrets stored%s; add one with: kage secret set NAME\n", where)
+		return nil
+	}
+	table := [][]string{{"Name", "Scope", "Updated"}}
+	for _, r := range rows {
+		table = append(table, []string{r.Name, r.scope.Display(), ago(e.now(), r.Updated)})
+	}
+	fmt.Fprint(e.stdout, "Secrets\n=======\n\n"+boxTable(table))
+	return nil
+}
+
+type listRow struct {
+	keyring.Entry
+	scope scope.Scope
+}
+
+func writeListJSON(e *env, rows []listRow) error {
+	type item struct {
+		Name    string `json:"name"`
+		Scope   string `json:"scope"`
+		Created string `json:"created"`
+		Updated string `json:"updated"`
+	}
+	out := []item{}
+	for _, r := range rows {
+		out = append(out, item{Name: r.Name, Scope: r.Scope,
+			Created: r.Created.UTC().Format(timeJSON), Updated: r.Updated.UTC().Format(timeJSON)})
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+const timeJSON = "2006-01-02T15:04:05Z"
+
+func secretDelete(ctx context.Context, e *env, cmd *cli.Command) error {
+	if err := wantArgs(cmd, 1, "NAME"); err != nil {
+		return err
+	}
+	name := cmd.Args().First()
+	if err := checkName(name, true); err != nil {
+		return err
+	}
+	sc, _, err := e.scopeFlag(cmd, "global")
+	if err != nil {
+		return err
+	}
+	store, err := e.secrets()
+	if err != nil {
+		return err
+	}
+	err = store.Delete(ctx, sc.String(), name)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return notFoundElsewhere(ctx, store, name, sc)
+	}
+	if err != nil {
+		return describe(err, sc)
+	}
+	fmt.Fprintf(e.stderr, "kage: deleted %s from %s\n", name, sc.Display())
+	return nil
+}
+
+// notFoundElsewhere builds the error for a delete of a name that is not in
+// the scope given, naming the scopes that do hold it.
+func notFoundElsewhere(ctx context.Context, store keyring.Store, name string, sc scope.Scope) error {
+	err := fmt.Errorf("secret %q not found in %s", name, sc.Display())
+	entries, lerr := store.List(ctx)
+	if lerr != nil {
+		return err
+	}
+	var holders []string
+	for _, en := range entries {
+		if en.Name == name {
+			if s, perr := scope.FromCanonical(en.Scope); perr == nil {
+				holders = append(holders, s.Display())
+			}
+		}
+	}
+	if len(holders) == 0 {
+		return withHint(err, "kage secret list shows what is stored")
+	}
+	sort.Strings(holders)
+	return withHint(fmt.Errorf("%w; it exists in %s", err, strings.Join(holders, ", ")),
+		fmt.Sprintf("kage secret delete %s --scope %s", name, holders[0]))
+}
+
+// describe adds the scope to store errors that lack it.
+func describe(err error, sc scope.Scope) error {
+	var nf *keyring.NotFoundError
+	if errors.As(err, &nf) {
+		return fmt.Errorf("secret %q not found in %s", nf.Name, sc.Display())
+	}
+	return err
+}
+
+// scopeList writes scopes as "a, b or c".
+func scopeList(ss []scope.Scope) string {
+	names := make([]string, len(ss))
+	for i, s := range ss {
+		names[i] = s.Display()
+	}
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v3"
+)
+
+func statusCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "status",
+		Usage: "show the current directory's repo, namespace and the secrets that apply",
+		Description: `Shows the scope chain for the current directory, most specific first, with
+the names each scope holds; * marks the scope whose value is used. Read from
+the index only: the keychain is not touched.
+
+   kage status
+   kage --namespace staging status
+   kage status --json`,
+		Flags:  []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}},
+		Action: func(ctx context.Context, cmd *cli.Command) error { return status(ctx, e, cmd) },
+	}
+}
+
+type statusSecret struct {
+	Name       string `json:"name"`
+	Used       bool   `json:"used"`
+	ShadowedBy string `json:"shadowed_by,omitempty"`
+}
+
+type statusScope struct {
+	Scope   string         `json:"scope"`
+	Secrets []statusSecret `json:"secrets"`
+	display string
+}
+
+func status(ctx context.Context, e *env, cmd *cli.Command) error {
+	if err := wantArgs(cmd, 0, "no arguments"); err != nil {
+		return err
+	}
+	c, err := e.context(cmd)
+	if err != nil {
+		return err
+	}
+	store, err := e.secrets()
+	if err != nil {
+		return err
+	}
+	entries, err := store.List(ctx)
+	if err != nil {
+		return err
+	}
+	byScope := map[string][]string{}
+	for _, en := range entries {
+		byScope[en.Scope] = append(byScope[en.Scope], en.Name)
+	}
+	winner := map[string]string{}
+	var chain []statusScope
+	for _, s := range c.Chain() {
+		ss := statusScope{Scope: s.String(), display: s.Display(), Secrets: []statusSecret{}}
+		for _, name := range byScope[s.String()] {
+			sec := statusSecret{Name: name, Used: winner[name] == ""}
+			if sec.Used {
+				winner[name] = s.Display()
+			} else {
+				sec.ShadowedBy = winner[name]
+			}
+			ss.Secrets = append(ss.Secrets, sec)
+		}
+		chain = append(chain, ss)
+	}
+	if cmd.Bool("json") {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Dir           string        `json:"dir"`
+			Repo          string        `json:"repo"`
+			Namespace     string        `json:"namespace"`
+			NamespaceFrom string        `json:"namespace_from,omitempty"`
+			Chain         []statusScope `json:"chain"`
+		}{c.Dir, c.Repo, c.Namespace, c.NamespaceFrom, chain})
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "Directory  %s\n", displayPath(c.Dir))
+	if c.Repo != "" {
+		fmt.Fprintf(&b, "Repo       %s\n", displayPath(c.Repo))
+	} else {
+		b.WriteString("Repo       (none: not inside a git repository)\n")
+	}
+	if c.Namespace != "" {
+		fmt.Fprintf(&b, "Namespace  %s (from %s)\n", c.Namespace, c.NamespaceFrom)
+	} else {
+		b.WriteString("Namespace  (none: set one with kage namespace set NAME)\n")
+	}
+	b.WriteString("\nChain, most specific first (* = the value used here):\n")
+	for _, ss := range chain {
+		fmt.Fprintf(&b, "  %s\n", ss.display)
+		if len(ss.Secrets) == 0 {
+			b.WriteString("      (no secrets)\n")
+		}
+		for _, sec := range ss.Secrets {
+			if sec.Used {
+				fmt.Fprintf(&b, "    * %s\n", sec.Name)
+			} else {
+				fmt.Fprintf(&b, "      %s (shadowed by %s)\n", sec.Name, sec.ShadowedBy)
+			}
+		}
+	}
+	_, err = fmt.Fprint(e.stdout, b.String())
+	return err
+}
