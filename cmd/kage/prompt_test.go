@@ -11,55 +11,71 @@ import (
 	"github.com/kage-cli/kage/internal/testkeyring"
 )
 
-// TestPromptIsHidden types a value into `kage secret set` in a real
-// terminal (tmux) and checks that the screen never shows it.
-func TestPromptIsHidden(t *testing.T) {
+// terminal is a tmux session running one shell command, for tests that
+// need a real terminal.
+type terminal struct {
+	t      *testing.T
+	socket string
+	env    []string
+}
+
+// newTerminal runs script with sh in a new tmux session against bus.
+func newTerminal(t *testing.T, bus *testkeyring.Bus, home, script string) *terminal {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv(testkeyring.RequireEnv) == "1" {
 			t.Fatal("tmux is not installed")
 		}
-		t.Skip("tmux is not installed: skipping the terminal prompt test")
+		t.Skip("tmux is not installed: skipping the terminal test")
 	}
+	term := &terminal{t: t, socket: fmt.Sprintf("kage-test-%d-%s", os.Getpid(), t.Name()), env: kageCmd(t, bus, home, "").Env}
+	term.tmux("new-session", "-d", "-x", "100", "-y", "20", "bash", "--norc", "--noprofile", "-c", script)
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", term.socket, "kill-server").Run() })
+	return term
+}
+
+func (term *terminal) tmux(args ...string) string {
+	t := term.t
+	t.Helper()
+	cmd := exec.Command("tmux", append([]string{"-L", term.socket, "-f", "/dev/null"}, args...)...)
+	cmd.Env = term.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("tmux %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// waitFor polls the screen until it shows s, and returns the screen.
+func (term *terminal) waitFor(s string) string {
+	term.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sc := term.tmux("capture-pane", "-p")
+		if strings.Contains(sc, s) {
+			return sc
+		}
+		if time.Now().After(deadline) {
+			term.t.Fatalf("the screen never showed %q:\n%s", s, sc)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestPromptIsHidden types a value into `kage secret set` in a real
+// terminal (tmux) and checks that the screen never shows it.
+func TestPromptIsHidden(t *testing.T) {
 	bus := testkeyring.Start(t)
 	home := t.TempDir()
-	socket := fmt.Sprintf("kage-test-%d", os.Getpid())
-	env := kageCmd(t, bus, home, "").Env
-	tmux := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("tmux", append([]string{"-L", socket, "-f", "/dev/null"}, args...)...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("tmux %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	tmux("new-session", "-d", "-x", "100", "-y", "20", "sh", "-c", "kage secret set HIDDEN; echo kage-exit=$?; sleep 30")
-	t.Cleanup(func() { _ = exec.Command("tmux", "-L", socket, "kill-server").Run() })
-
-	screen := func() string { return tmux("capture-pane", "-p") }
-	waitFor := func(s string) string {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			sc := screen()
-			if strings.Contains(sc, s) {
-				return sc
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the screen never showed %q:\n%s", s, sc)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	term := newTerminal(t, bus, home, "kage secret set HIDDEN; echo kage-exit=$?; sleep 30")
 	const value = "typed-secret-42"
-	waitFor("Value for HIDDEN (global):")
-	tmux("send-keys", "-l", value)
-	tmux("send-keys", "Enter")
-	waitFor("Repeat to confirm:")
-	tmux("send-keys", "-l", value)
-	tmux("send-keys", "Enter")
-	sc := waitFor("kage-exit=")
+	term.waitFor("Value for HIDDEN (global):")
+	term.tmux("send-keys", "-l", value)
+	term.tmux("send-keys", "Enter")
+	term.waitFor("Repeat to confirm:")
+	term.tmux("send-keys", "-l", value)
+	term.tmux("send-keys", "Enter")
+	sc := term.waitFor("kage-exit=")
 	if !strings.Contains(sc, "kage-exit=0") || !strings.Contains(sc, "stored HIDDEN in global") {
 		t.Fatalf("set failed:\n%s", sc)
 	}
@@ -69,5 +85,29 @@ func TestPromptIsHidden(t *testing.T) {
 	out, err := kageCmd(t, bus, home, "", "secret", "get", "HIDDEN").Output()
 	if err != nil || string(out) != value {
 		t.Fatalf("get HIDDEN = %q, %v", out, err)
+	}
+}
+
+// TestPromptInterrupted presses Ctrl-C at the prompt: kage exits 130,
+// stores nothing, and leaves the terminal echoing again.
+func TestPromptInterrupted(t *testing.T) {
+	bus := testkeyring.Start(t)
+	home := t.TempDir()
+	// The shell ignores SIGINT so it survives to report; kage installs its
+	// own handler regardless.
+	term := newTerminal(t, bus, home, "trap '' INT; kage secret set CANCELLED; echo kage-exit=$?; echo \"echo-state=$(stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?echo')\"; sleep 30")
+	term.waitFor("Value for CANCELLED (global):")
+	term.tmux("send-keys", "-l", "half-typed")
+	term.tmux("send-keys", "C-c")
+	sc := term.waitFor("kage-exit=")
+	if !strings.Contains(sc, "kage-exit=130") || !strings.Contains(sc, "kage: interrupted; nothing was changed") {
+		t.Fatalf("Ctrl-C at the prompt:\n%s", sc)
+	}
+	sc = term.waitFor("echo-state=")
+	if !strings.Contains(sc, "echo-state=echo") {
+		t.Fatalf("the terminal was left without echo:\n%s", sc)
+	}
+	if _, err := kageCmd(t, bus, home, "", "secret", "get", "CANCELLED").Output(); err == nil {
+		t.Fatal("an interrupted set stored a value")
 	}
 }
