@@ -114,6 +114,13 @@ func secretSet(ctx context.Context, e *env, cmd *cli.Command) error {
 		return describe(err, sc)
 	}
 	fmt.Fprintf(e.stderr, "kage: stored %s in %s\n", name, sc.Display())
+	if sc.Kind == scope.Repo {
+		// Scope parsing maps a path inside a repository to its root, so a
+		// path that is still not a root is in no repository at all.
+		if c, err := scope.Detect(sc.Path, scope.Options{}); err == nil && c.Repo != sc.Path {
+			fmt.Fprintf(e.stderr, "kage: note: %s is not a git repository; its secrets apply once it is one\n", displayPath(sc.Path))
+		}
+	}
 	return nil
 }
 
