@@ -109,19 +109,25 @@ func resolveDir(dir string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("directory %q: %w", dir, err)
 	}
-	real, err := filepath.EvalSymlinks(abs)
+	return realDir(abs, fmt.Sprintf("directory %q", dir))
+}
+
+// realDir resolves the symlinks of the absolute path p and checks that it
+// is a directory; what names p in errors as the user gave it.
+func realDir(p, what string) (string, error) {
+	real, err := filepath.EvalSymlinks(filepath.Clean(p))
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("directory %q does not exist", dir)
+		return "", fmt.Errorf("%s does not exist", what)
 	}
 	if err != nil {
-		return "", fmt.Errorf("directory %q: %w", dir, err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	fi, err := os.Stat(real)
 	if err != nil {
-		return "", fmt.Errorf("directory %q: %w", dir, err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	if !fi.IsDir() {
-		return "", fmt.Errorf("%q is not a directory", dir)
+		return "", fmt.Errorf("%s is not a directory", what)
 	}
 	return real, nil
 }

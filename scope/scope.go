@@ -5,7 +5,6 @@ package scope
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -214,19 +213,8 @@ func canonicalRepoPath(given, base string) (string, error) {
 		}
 		p = filepath.Join(base, p)
 	}
-	p, err = filepath.EvalSymlinks(filepath.Clean(p))
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("repo path %q does not exist", given)
-	}
-	if err != nil {
-		return "", fmt.Errorf("repo path %q: %w", given, err)
-	}
-	fi, err := os.Stat(p)
-	if err != nil {
-		return "", fmt.Errorf("repo path %q: %w", given, err)
-	}
-	if !fi.IsDir() {
-		return "", fmt.Errorf("repo path %q is not a directory", given)
+	if p, err = realDir(p, fmt.Sprintf("repo path %q", given)); err != nil {
+		return "", err
 	}
 	r, found, err := findRepo(p)
 	if err != nil {

@@ -25,6 +25,28 @@ func kageCmd(t *testing.T, bus *testkeyring.Bus, home, stdin string, args ...str
 	return cmd
 }
 
+// inParallel starts n commands at once and fails the test for each that
+// fails.
+func inParallel(t *testing.T, n int, cmd func(i int) *exec.Cmd) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		c := cmd(i)
+		wg.Go(func() {
+			if out, err := c.CombinedOutput(); err != nil {
+				errs[i] = fmt.Errorf("%s: %v: %s", strings.Join(c.Args, " "), err, out)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 type listed struct {
 	Name  string `json:"name"`
 	Scope string `json:"scope"`
@@ -50,24 +72,9 @@ func TestConcurrentSets(t *testing.T) {
 	home := t.TempDir()
 
 	const n = 50
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out, err := kageCmd(t, bus, home, fmt.Sprintf("value-%d\n", i), "secret", "set", fmt.Sprintf("NAME_%02d", i)).CombinedOutput()
-			if err != nil {
-				errs[i] = fmt.Errorf("set NAME_%02d: %v: %s", i, err, out)
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
-	}
+	inParallel(t, n, func(i int) *exec.Cmd {
+		return kageCmd(t, bus, home, fmt.Sprintf("value-%d\n", i), "secret", "set", fmt.Sprintf("NAME_%02d", i))
+	})
 	l := listJSON(t, bus, home)
 	if len(l) != n {
 		t.Fatalf("%d concurrent sets left %d entries in the index", n, len(l))
@@ -90,24 +97,9 @@ func TestConcurrentUpdates(t *testing.T) {
 	home := t.TempDir()
 
 	const n = 20
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out, err := kageCmd(t, bus, home, fmt.Sprintf("rotation-%d\n", i), "secret", "set", "ROTATED").CombinedOutput()
-			if err != nil {
-				errs[i] = fmt.Errorf("update %d: %v: %s", i, err, out)
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
-	}
+	inParallel(t, n, func(i int) *exec.Cmd {
+		return kageCmd(t, bus, home, fmt.Sprintf("rotation-%d\n", i), "secret", "set", "ROTATED")
+	})
 	l := listJSON(t, bus, home)
 	if len(l) != 1 || l[0].Name != "ROTATED" {
 		t.Fatalf("after %d updates the index holds %+v, want one ROTATED entry", n, l)
