@@ -1,0 +1,120 @@
+package shellenv
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Hook returns the code for a shell's rc file that runs kage at each prompt
+// (`kage hook-env SHELL`) and evaluates what it prints. kage is the path of
+// the kage binary, quoted here for the shell. The hooks keep the shell's
+// previous exit status and append themselves only once, so sourcing the rc
+// file twice is harmless.
+func Hook(shell, kage string) (string, error) {
+	s, err := Get(shell)
+	if err != nil {
+		return "", err
+	}
+	switch s.Name() {
+	case "bash":
+		return strings.ReplaceAll(bashHook, "@KAGE@", posixQuote(kage)), nil
+	case "zsh":
+		return strings.ReplaceAll(zshHook, "@KAGE@", posixQuote(kage)), nil
+	case "fish":
+		return strings.ReplaceAll(fishHook, "@KAGE@", fishQuoteHook(kage)), nil
+	case "pwsh":
+		return strings.ReplaceAll(pwshHook, "@KAGE@", "'"+strings.ReplaceAll(kage, "'", "''")+"'"), nil
+	case "elvish":
+		return strings.ReplaceAll(elvishHook, "@KAGE@", fmt.Sprintf("%q", kage)), nil
+	case "nu":
+		return strings.ReplaceAll(nuHook, "@KAGE@", fmt.Sprintf("%q", kage)), nil
+	}
+	return "", fmt.Errorf("kage has no prompt hook for %s: use one of bash, zsh, fish, pwsh, nu, elvish", s.Name())
+}
+
+// posixQuote single-quotes s for sh, bash and zsh.
+func posixQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// fishQuoteHook single-quotes s for fish, where only \\ and \' escape.
+func fishQuoteHook(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+const bashHook = `_kage_hook() {
+  local previous_exit_status=$?
+  eval "$(@KAGE@ hook-env bash)"
+  return $previous_exit_status
+}
+if [[ ";${PROMPT_COMMAND[*]:-};" != *";_kage_hook;"* ]]; then
+  if [[ "$(declare -p PROMPT_COMMAND 2>/dev/null)" == "declare -a"* ]]; then
+    PROMPT_COMMAND=(_kage_hook "${PROMPT_COMMAND[@]}")
+  else
+    PROMPT_COMMAND="_kage_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+  fi
+fi
+`
+
+const zshHook = `_kage_hook() {
+  eval "$(@KAGE@ hook-env zsh)"
+}
+typeset -ag precmd_functions chpwd_functions
+if (( ! ${precmd_functions[(I)_kage_hook]} )); then
+  precmd_functions=(_kage_hook $precmd_functions)
+fi
+if (( ! ${chpwd_functions[(I)_kage_hook]} )); then
+  chpwd_functions=(_kage_hook $chpwd_functions)
+fi
+`
+
+const fishHook = `function __kage_hook --on-event fish_prompt
+    @KAGE@ hook-env fish | source
+end
+`
+
+const pwshHook = `if (-not (Test-Path Variable:global:__kage_prompt)) {
+  $global:__kage_prompt = $function:prompt
+  function global:prompt {
+    $code = (& @KAGE@ hook-env pwsh) | Out-String
+    if ($code.Trim()) { Invoke-Expression $code }
+    & $global:__kage_prompt
+  }
+}
+`
+
+const elvishHook = `var __kage_saved = [&]
+set edit:before-readline = [$@edit:before-readline {
+  # eval sees only the variables this closure captures: name the map.
+  nop $__kage_saved
+  eval (@KAGE@ hook-env elvish | slurp)
+}]
+`
+
+// nuHook consumes the JSON plan of nu.go: set, unset, restore, save and
+// state. Values kage replaced are kept in $env.__KAGE_SAVED, a record: nu
+// has no shell-local variables a hook can keep between prompts.
+const nuHook = `$env.config = ($env.config | upsert hooks.pre_prompt (
+  ($env.config.hooks.pre_prompt? | default []) | append {||
+    let out = (^@KAGE@ hook-env nu | str trim)
+    if ($out | is-empty) { return }
+    let p = ($out | from json)
+    mut saved = ($env.__KAGE_SAVED? | default {})
+    for n in ($p.save? | default []) {
+      if ($n in $env) and not ($n in $saved) { $saved = ($saved | insert $n ($env | get $n)) }
+    }
+    mut back = {}
+    mut drop = ($p.unset? | default [])
+    for n in ($p.restore? | default []) {
+      if ($n in $saved) {
+        $back = ($back | insert $n ($saved | get $n))
+        $saved = ($saved | reject $n)
+      } else {
+        $drop = ($drop | append $n)
+      }
+    }
+    # Environment changes inside a block do not outlive it, so hide all at
+    # once at the closure's top level.
+    hide-env --ignore-errors ...$drop
+    load-env ($back | merge ($p.set? | default {}) | merge ($p.state? | default {}) | merge {__KAGE_SAVED: $saved})
+  }
+))
+`
