@@ -22,21 +22,29 @@ install: build ## install kage into $(PREFIX)/bin
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/kage
 
+FUZZTIME    ?= 4s
+
 test: ## run every test; keychain tests use a private gnome-keyring
 	@if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-daemon >/dev/null; then \
 	  echo "make test: gnome-keyring-daemon or dbus-daemon not found: the keychain tests will be SKIPPED"; \
 	  echo "make test: install them with: sudo apt-get install gnome-keyring dbus libsecret-tools"; \
 	fi
+	@for sh in bash zsh dash fish elvish tmux; do command -v $$sh >/dev/null || \
+	  echo "make test: $$sh not found: the tests that need it will be SKIPPED"; done
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	@for f in $$($(GO) test -list '^Fuzz' ./shellenv | grep '^Fuzz'); do \
+	  echo "fuzz $$f for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./shellenv || exit 1; \
+	done
 
 lint: ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-bench: ## run the benchmarks
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: ## run the benchmarks (kage env and the hook, side by side with their baselines)
+	$(GO) test -run '^$$' -bench . -benchtime 30x ./...
 
 cross: ## build for linux, darwin and windows on amd64 and arm64
 	@for p in $(CROSS); do \

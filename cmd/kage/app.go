@@ -75,6 +75,11 @@ func (e *env) secrets() (keyring.Store, error) {
 
 // context detects the scope context of the current directory.
 func (e *env) context(cmd *cli.Command) (*scope.Context, error) {
+	return e.contextFor(cmd, "")
+}
+
+// contextFor detects the scope context of dir ("" is the current one).
+func (e *env) contextFor(cmd *cli.Command, dir string) (*scope.Context, error) {
 	c, err := e.config()
 	if err != nil {
 		return nil, err
@@ -90,10 +95,6 @@ func (e *env) context(cmd *cli.Command) (*scope.Context, error) {
 		if opts.Namespace, err = namespaceArg(ns, opts.NamespaceFrom); err != nil {
 			return nil, err
 		}
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the current directory: %w", err)
 	}
 	return scope.Detect(dir, opts)
 }
@@ -159,6 +160,10 @@ func newApp(e *env) *cli.Command {
 			secretCommand(e),
 			namespaceCommand(e),
 			statusCommand(e),
+			envCommand(e),
+			execCommand(e),
+			hookCommand(e),
+			hookEnvCommand(e),
 		},
 		Action: groupAction,
 	}

@@ -29,6 +29,22 @@ func usagef(hint, format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...), hint: hint}
 }
 
+// exitError ends kage with a given code: a program's own exit code
+// (kage exec on Windows), or 127 for a command that does not exist.
+type exitError struct {
+	code int
+	err  error // printed when not nil
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
 // hintError adds a hint line to an error.
 type hintError struct {
 	err  error
@@ -54,6 +70,10 @@ func report(w io.Writer, err error) int {
 		fmt.Fprintln(w, "kage: interrupted; nothing was changed")
 		return exitInterrupted
 	}
+	var ee *exitError
+	if errors.As(err, &ee) && ee.err == nil {
+		return ee.code
+	}
 	fmt.Fprintf(w, "kage: %s\n", oneLine(err.Error()))
 	var h hinter
 	if errors.As(err, &h) && h.Hint() != "" {
@@ -62,6 +82,9 @@ func report(w io.Writer, err error) int {
 	var u *usageError
 	if errors.As(err, &u) {
 		return exitUsage
+	}
+	if ee != nil {
+		return ee.code
 	}
 	return exitFailure
 }

@@ -1,0 +1,367 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/kage-cli/kage/config"
+	"github.com/kage-cli/kage/keyring"
+	"github.com/kage-cli/kage/scope"
+	"github.com/kage-cli/kage/shellenv"
+	"github.com/urfave/cli/v3"
+)
+
+func dirFlag() *cli.StringFlag {
+	return &cli.StringFlag{Name: "dir", Aliases: []string{"C"}, Usage: "resolve for `DIR` instead of the current directory"}
+}
+
+func envCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "env",
+		Usage: "print shell code that exports the secrets for this directory",
+		Description: `Resolves every name in the chain (repo, then namespace, then global) and
+prints code that exports each winner, sorted by name. Nothing is printed
+unless the whole resolution succeeded, so eval never runs half of it.
+On a terminal the values are masked.
+
+   eval "$(kage env)"                                   # bash, zsh, sh
+   kage env --shell fish | source                       # fish
+   kage env --shell pwsh | Out-String | Invoke-Expression
+   kage env --shell nu | from json | load-env           # nushell
+   eval (kage env --shell elvish | slurp)               # elvish
+   kage env --shell dotenv > /dev/null                  # also: json
+   kage env --explain                                   # where each came from
+
+Shells: ` + strings.Join(shellenv.Names(), ", ") + `. Without --shell, the shell is
+detected from the parent process, then $SHELL.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "shell", Usage: "write for `SHELL` (" + strings.Join(shellenv.Names(), ", ") + ")"},
+			dirFlag(),
+			&cli.BoolFlag{Name: "explain", Usage: "say on stderr which scope each name came from"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error { return envAction(ctx, e, cmd) },
+	}
+}
+
+// pickShell is --shell, or the detected shell.
+func pickShell(e *env, cmd *cli.Command) (shellenv.Shell, error) {
+	name := cmd.String("shell")
+	if name == "" {
+		if name = shellenv.Detect(e.getenv); name == "" {
+			return nil, usagef("kage env --shell bash (or zsh, fish, pwsh, …)", "cannot tell which shell will read the output")
+		}
+	}
+	sh, err := shellenv.Get(name)
+	if err != nil {
+		return nil, usagef("", "%s", err)
+	}
+	return sh, nil
+}
+
+// contextAt detects the context of --dir, or of the current directory.
+func (e *env) contextAt(cmd *cli.Command) (*scope.Context, error) {
+	return e.contextFor(cmd, cmd.String("dir"))
+}
+
+func envAction(ctx context.Context, e *env, cmd *cli.Command) error {
+	if err := wantArgs(cmd, 0, "no arguments"); err != nil {
+		return err
+	}
+	sh, err := pickShell(e, cmd)
+	if err != nil {
+		return err
+	}
+	c, err := e.contextAt(cmd)
+	if err != nil {
+		return err
+	}
+	store, err := e.secrets()
+	if err != nil {
+		return err
+	}
+	res, err := resolve(ctx, store, c.Chain(), e.stderr)
+	if err != nil {
+		return err
+	}
+	if cmd.Bool("explain") {
+		explain(e, c, res)
+	}
+	if isTerminal(e.stdout) {
+		// A terminal is scrollback, screen sharing and recordings: show the
+		// names only, and how to load them.
+		var b strings.Builder
+		for _, r := range res {
+			fmt.Fprintf(&b, "%s=********\n", r.Name)
+		}
+		fmt.Fprint(e.stdout, b.String())
+		fmt.Fprintf(e.stderr, "kage: values hidden on a terminal; load them with: %s\n", sh.EvalLine())
+		return nil
+	}
+	vars := make([]shellenv.Var, len(res))
+	for i, r := range res {
+		vars[i] = shellenv.Var{Name: r.Name, Value: r.Value}
+	}
+	out, err := sh.Render(shellenv.Plan{Set: vars})
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(out)
+	return err
+}
+
+// explain says where each name came from, on stderr.
+func explain(e *env, c *scope.Context, res []resolved) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "kage: chain %s\n", chainString(c.Chain()))
+	if len(res) == 0 {
+		b.WriteString("kage: no secrets in this chain\n")
+	}
+	for _, r := range res {
+		fmt.Fprintf(&b, "kage: %s ← %s", r.Name, r.From.Display())
+		if len(r.Shadows) > 0 {
+			names := make([]string, len(r.Shadows))
+			for i, s := range r.Shadows {
+				names[i] = s.Display()
+			}
+			fmt.Fprintf(&b, " (shadows %s)", strings.Join(names, ", "))
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprint(e.stderr, b.String())
+}
+
+func chainString(chain []scope.Scope) string {
+	names := make([]string, len(chain))
+	for i, s := range chain {
+		names[i] = s.Display()
+	}
+	return strings.Join(names, " → ")
+}
+
+func execCommand(e *env) *cli.Command {
+	stop := 1
+	return &cli.Command{
+		Name:      "exec",
+		Usage:     "run a program with the secrets for this directory in its environment",
+		ArgsUsage: "[--] COMMAND [ARGS...]",
+		Description: `Runs COMMAND with every resolved secret added to its environment. No shell
+is involved and no secret is ever in a command line. On Unix kage replaces
+itself with COMMAND, so signals and the exit code pass straight through.
+
+   kage exec -- claude
+   kage exec --dir ~/code/api -- npm run deploy`,
+		Flags:        []cli.Flag{dirFlag()},
+		StopOnNthArg: &stop,
+		Action:       func(ctx context.Context, cmd *cli.Command) error { return execAction(ctx, e, cmd) },
+	}
+}
+
+func execAction(ctx context.Context, e *env, cmd *cli.Command) error {
+	args := cmd.Args().Slice()
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return usagef("usage: kage exec [--dir DIR] -- COMMAND [ARGS...]", "kage exec needs a command to run")
+	}
+	path, err := exec.LookPath(args[0])
+	if err != nil {
+		return &exitError{code: 127, err: fmt.Errorf("command %q not found", args[0])}
+	}
+	c, err := e.contextAt(cmd)
+	if err != nil {
+		return err
+	}
+	store, err := e.secrets()
+	if err != nil {
+		return err
+	}
+	res, err := resolve(ctx, store, c.Chain(), e.stderr)
+	if err != nil {
+		return err
+	}
+	return runReplacing(path, args, mergeEnv(os.Environ(), res))
+}
+
+// mergeEnv overrides base with the resolved secrets.
+func mergeEnv(base []string, res []resolved) []string {
+	drop := map[string]bool{}
+	for _, r := range res {
+		drop[r.Name] = true
+	}
+	out := make([]string, 0, len(base)+len(res))
+	for _, kv := range base {
+		if k, _, _ := strings.Cut(kv, "="); !drop[k] {
+			out = append(out, kv)
+		}
+	}
+	for _, r := range res {
+		out = append(out, r.Name+"="+string(r.Value))
+	}
+	return out
+}
+
+func hookCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "hook",
+		Usage:     "print the prompt hook for your shell's rc file",
+		ArgsUsage: "bash|zsh|fish|pwsh|nu|elvish",
+		Description: `The hook loads the secrets of the directory you are in at each prompt, and
+unloads them when you leave, restoring what a variable held before. When
+nothing changed it returns without touching the keychain.
+
+   eval "$(kage hook bash)"                  # in ~/.bashrc
+   eval "$(kage hook zsh)"                   # in ~/.zshrc
+   kage hook fish | source                   # in ~/.config/fish/config.fish
+   kage hook pwsh | Out-String | Invoke-Expression   # in $PROFILE
+   kage hook nu | save -f ~/.config/nushell/kage.nu  # then: source kage.nu in config.nu
+   eval (kage hook elvish | slurp)           # in ~/.config/elvish/rc.elv`,
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if err := wantArgs(cmd, 1, "SHELL"); err != nil {
+				return err
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return fmt.Errorf("cannot find the kage binary: %w", err)
+			}
+			if p, err := filepath.EvalSymlinks(self); err == nil {
+				self = p
+			}
+			code, err := shellenv.Hook(cmd.Args().First(), self)
+			if err != nil {
+				return usagef("", "%s", err)
+			}
+			_, err = fmt.Fprint(e.stdout, code)
+			return err
+		},
+	}
+}
+
+// State variables of the prompt hook. They hold paths, modification times
+// and names — never a value, nor a hash of one.
+const (
+	stateVar  = "KAGE_STATE"
+	loadedVar = "KAGE_LOADED"
+)
+
+func hookEnvCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "hook-env",
+		Usage:     "the prompt hook's worker (prints code for the hook to evaluate)",
+		ArgsUsage: "SHELL",
+		Hidden:    true,
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if err := wantArgs(cmd, 1, "SHELL"); err != nil {
+				return err
+			}
+			sh, err := shellenv.Get(cmd.Args().First())
+			if err != nil {
+				return usagef("", "%s", err)
+			}
+			return hookEnv(ctx, e, cmd, sh)
+		},
+	}
+}
+
+// hookEnv runs at every prompt. When the fingerprint of what decides the
+// secrets (repo, namespace, data folder, config and index modification) is
+// the one the shell holds, it prints nothing and touches nothing else.
+func hookEnv(ctx context.Context, e *env, cmd *cli.Command, sh shellenv.Shell) error {
+	c, cerr := e.context(cmd)
+	fp := fingerprint(e.paths, c, cerr)
+	if fp == e.getenv(stateVar) {
+		return nil
+	}
+	var res []resolved
+	err := cerr
+	if err == nil {
+		var store keyring.Store
+		if store, err = e.secrets(); err == nil {
+			res, err = resolve(ctx, store, c.Chain(), e.stderr)
+		}
+	}
+	if err != nil {
+		// Unload rather than keep another directory's secrets, and record
+		// the fingerprint so the next prompt does not try again.
+		fmt.Fprintf(e.stderr, "kage: %s (secrets unloaded; kage tries again when the directory, config or secrets change)\n", oneLine(err.Error()))
+		res = nil
+	}
+	out, rerr := sh.Render(hookPlan(strings.Split(e.getenv(loadedVar), ":"), res, fp))
+	if rerr != nil {
+		fmt.Fprintf(e.stderr, "kage: %s\n", rerr)
+		out, _ = sh.Render(hookPlan(strings.Split(e.getenv(loadedVar), ":"), nil, fp))
+	}
+	_, werr := e.stdout.Write(out)
+	return werr
+}
+
+// hookPlan moves the shell from the names it has loaded to res.
+func hookPlan(loaded []string, res []resolved, fp string) shellenv.Plan {
+	was := map[string]bool{}
+	for _, n := range loaded {
+		if n != "" {
+			was[n] = true
+		}
+	}
+	var p shellenv.Plan
+	now := map[string]bool{}
+	names := make([]string, 0, len(res))
+	for _, r := range res {
+		now[r.Name] = true
+		names = append(names, r.Name)
+		if !was[r.Name] {
+			p.Save = append(p.Save, r.Name)
+		}
+		p.Set = append(p.Set, shellenv.Var{Name: r.Name, Value: r.Value})
+	}
+	for n := range was {
+		if !now[n] {
+			p.Restore = append(p.Restore, n)
+		}
+	}
+	sort.Strings(p.Restore)
+	p.State = []shellenv.Var{
+		{Name: loadedVar, Value: []byte(strings.Join(names, ":"))},
+		{Name: stateVar, Value: []byte(fp)},
+	}
+	return p
+}
+
+// fingerprint sums up what decides the secrets of a directory. It is
+// compared at every prompt, so it costs a few stat calls and no keychain.
+func fingerprint(p config.Paths, c *scope.Context, cerr error) string {
+	var b bytes.Buffer
+	b.WriteString("kage-1\x00")
+	if cerr != nil {
+		// The context itself failed (a broken config.toml): key on where we
+		// are and on the files that can fix it.
+		wd, _ := os.Getwd()
+		fmt.Fprintf(&b, "error\x00%s\x00", wd)
+	} else {
+		fmt.Fprintf(&b, "%s\x00%s\x00", c.Repo, c.Namespace)
+	}
+	fmt.Fprintf(&b, "%s\x00%s\x00%s\x00", p.Data, stamp(p.ConfigFile()), stamp(filepath.Join(p.Data, keyring.IndexFile)))
+	sum := sha256.Sum256(b.Bytes())
+	return hex.EncodeToString(sum[:16])
+}
+
+// stamp identifies a file's version by modification time and size.
+func stamp(path string) string {
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "-"
+	}
+	if err != nil {
+		return "?"
+	}
+	return fmt.Sprintf("%d.%d", fi.ModTime().UnixNano(), fi.Size())
+}
