@@ -78,14 +78,19 @@ func (e *env) context(cmd *cli.Command) (*scope.Context, error) {
 	return e.contextFor(cmd, "")
 }
 
-// contextFor detects the scope context of dir ("" is the current one).
+// contextFor detects the scope context of dir ("" is the current one);
+// cmd supplies --namespace and may be nil.
 func (e *env) contextFor(cmd *cli.Command, dir string) (*scope.Context, error) {
 	c, err := e.config()
 	if err != nil {
 		return nil, err
 	}
 	opts := scope.Options{Config: c}
-	if ns := cmd.String("namespace"); ns != "" {
+	flagNS := ""
+	if cmd != nil {
+		flagNS = cmd.String("namespace")
+	}
+	if ns := flagNS; ns != "" {
 		opts.NamespaceFrom = "--namespace"
 		if opts.Namespace, err = namespaceArg(ns, opts.NamespaceFrom); err != nil {
 			return nil, err
@@ -128,6 +133,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return report(stderr, err)
 	}
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now, paths: paths}
+	if len(args) == 3 && args[1] == "hook-env" {
+		// The prompt hook runs this at every prompt: skip building the
+		// command tree, which costs more than the work when nothing changed.
+		return report(stderr, hookEnvMain(ctx, e, args[2]))
+	}
 	return report(stderr, newApp(e).Run(ctx, args))
 }
 

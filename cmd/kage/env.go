@@ -263,26 +263,26 @@ func hookEnvCommand(e *env) *cli.Command {
 			if err := wantArgs(cmd, 1, "SHELL"); err != nil {
 				return err
 			}
-			sh, err := shellenv.Get(cmd.Args().First())
-			if err != nil {
-				return usagef("", "%s", err)
-			}
-			return hookEnv(ctx, e, cmd, sh)
+			return hookEnvMain(ctx, e, cmd.Args().First())
 		},
 	}
 }
 
-// hookEnv runs at every prompt. When the fingerprint of what decides the
-// secrets (repo, namespace, data folder, config and index modification) is
-// the one the shell holds, it prints nothing and touches nothing else.
-func hookEnv(ctx context.Context, e *env, cmd *cli.Command, sh shellenv.Shell) error {
-	c, cerr := e.context(cmd)
+// hookEnvMain runs at every prompt. When the fingerprint of what decides
+// the secrets (repo, namespace, data folder, config and index modification)
+// is the one the shell holds, it prints nothing and touches nothing else.
+func hookEnvMain(ctx context.Context, e *env, shell string) error {
+	sh, err := shellenv.Get(shell)
+	if err != nil {
+		return usagef("", "%s", err)
+	}
+	c, cerr := e.contextFor(nil, "")
 	fp := fingerprint(e.paths, c, cerr)
 	if fp == e.getenv(stateVar) {
 		return nil
 	}
 	var res []resolved
-	err := cerr
+	err = cerr
 	if err == nil {
 		var store keyring.Store
 		if store, err = e.secrets(); err == nil {
