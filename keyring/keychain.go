@@ -28,6 +28,8 @@ type Keychain struct {
 	now     func() time.Time
 	// precheck runs before each call; tests of the in-memory mock clear it.
 	precheck func() error
+	// early is the connection Prepare started, for the next GetMany.
+	early chan prepared
 }
 
 // NewKeychain returns the keychain store whose index lives in dataDir.
@@ -121,8 +123,14 @@ func (k *Keychain) List(ctx context.Context) ([]Entry, error) {
 	return k.index.Load()
 }
 
-// GetMany reads each ref in turn.
+// GetMany reads the values of refs. On Linux it reads them all in one
+// Secret Service batch (batch_linux.go): go-keyring's seven round trips per
+// value would make a resolution of many secrets slow. Elsewhere, and with
+// go-keyring's in-memory mock, it reads each ref in turn.
 func (k *Keychain) GetMany(ctx context.Context, refs []Ref) (map[Ref][]byte, error) {
+	if out, ok, err := k.getManyBatch(ctx, refs); ok {
+		return out, err
+	}
 	out := make(map[Ref][]byte, len(refs))
 	for _, r := range refs {
 		v, err := k.Get(ctx, r.Scope, r.Name)
