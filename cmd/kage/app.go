@@ -73,6 +73,16 @@ func (e *env) secrets() (keyring.Store, error) {
 	return e.store, nil
 }
 
+// secretsPrepared returns the store and lets it start connecting while the
+// caller does other work, for commands that will read values.
+func (e *env) secretsPrepared() (keyring.Store, error) {
+	s, err := e.secrets()
+	if p, ok := s.(interface{ Prepare() }); ok {
+		p.Prepare()
+	}
+	return s, err
+}
+
 // context detects the scope context of the current directory.
 func (e *env) context(cmd *cli.Command) (*scope.Context, error) {
 	return e.contextFor(cmd, "")
@@ -138,7 +148,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// command tree, which costs more than the work when nothing changed.
 		return report(stderr, hookEnvMain(ctx, e, args[2]))
 	}
-	return report(stderr, newApp(e).Run(ctx, args))
+	return report(stderr, newApp(e, args).Run(ctx, args))
 }
 
 const rootHelp = `kage keeps credentials in your OS keychain, scoped global, namespace:<name>
@@ -152,7 +162,27 @@ namespace, then global.
 
 Exit codes: 0 ok, 1 error, 2 usage error, 130 interrupted.`
 
-func newApp(e *env) *cli.Command {
+// newApp builds the command tree. When args name a command, the tree holds
+// only that one: urfave/cli sets up every command it holds before running
+// one, and kage env runs in shells' start-up and agents' spawn paths.
+func newApp(e *env, args []string) *cli.Command {
+	commands := []*cli.Command{
+		secretCommand(e),
+		namespaceCommand(e),
+		statusCommand(e),
+		envCommand(e),
+		execCommand(e),
+		hookCommand(e),
+		hookEnvCommand(e),
+	}
+	if len(args) > 1 {
+		for _, c := range commands {
+			if c.HasName(args[1]) {
+				commands = []*cli.Command{c}
+				break
+			}
+		}
+	}
 	root := &cli.Command{
 		Name:        "kage",
 		Usage:       "scoped secrets from your OS keychain, for shells and agents",
@@ -166,16 +196,8 @@ func newApp(e *env) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "namespace", Usage: "use namespace `NAME` here instead of the detected one (also KAGE_NAMESPACE)"},
 		},
-		Commands: []*cli.Command{
-			secretCommand(e),
-			namespaceCommand(e),
-			statusCommand(e),
-			envCommand(e),
-			execCommand(e),
-			hookCommand(e),
-			hookEnvCommand(e),
-		},
-		Action: groupAction,
+		Commands: commands,
+		Action:   groupAction,
 	}
 	setUsageErrors(root)
 	return root

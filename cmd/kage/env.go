@@ -80,11 +80,11 @@ func envAction(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	c, err := e.contextAt(cmd)
+	store, err := e.secretsPrepared()
 	if err != nil {
 		return err
 	}
-	store, err := e.secrets()
+	c, err := e.contextAt(cmd)
 	if err != nil {
 		return err
 	}
@@ -177,11 +177,11 @@ func execAction(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return &exitError{code: 127, err: fmt.Errorf("command %q not found", args[0])}
 	}
-	c, err := e.contextAt(cmd)
+	store, err := e.secretsPrepared()
 	if err != nil {
 		return err
 	}
-	store, err := e.secrets()
+	c, err := e.contextAt(cmd)
 	if err != nil {
 		return err
 	}
@@ -285,7 +285,7 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 	err = cerr
 	if err == nil {
 		var store keyring.Store
-		if store, err = e.secrets(); err == nil {
+		if store, err = e.secretsPrepared(); err == nil {
 			res, err = resolve(ctx, store, c.Chain(), e.stderr)
 		}
 	}
