@@ -3,16 +3,15 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 
-	"github.com/BurntSushi/toml"
+	"github.com/pelletier/go-toml/v2"
 )
 
 // FileName is the name of the configuration file inside the config folder.
@@ -124,50 +123,41 @@ func Load(p Paths) (*Config, error) {
 // Parse decodes config.toml content; file names it in errors.
 func Parse(file string, data []byte) (*Config, error) {
 	var c Config
-	md, err := toml.Decode(string(data), &c)
-	if err != nil {
-		var pe toml.ParseError
-		var ppe *toml.ParseError
-		switch {
-		case errors.As(err, &pe):
-			return nil, &Error{File: file, Line: pe.Position.Line, Msg: pe.Message}
-		case errors.As(err, &ppe):
-			return nil, &Error{File: file, Line: ppe.Position.Line, Msg: ppe.Message}
-		}
-		// Type mismatches come as plain errors: "toml: line 2 (last key …): …".
-		e := &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
-		if m := lineRE.FindStringSubmatch(e.Msg); m != nil {
-			e.Line, _ = strconv.Atoi(m[1])
-			e.Msg = e.Msg[len(m[0]):]
-		}
-		return nil, e
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		// Undecoded lists keys in file order: report the first.
-		return nil, &Error{File: file, Line: keyLine(data, und[0]), Msg: fmt.Sprintf("unknown key %q; valid keys are secrets.backend, secrets.region, secrets.vault_url and [namespaces]", und[0].String())}
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	// A misspelt key would otherwise be ignored and kage would quietly run
+	// with a default the user meant to change.
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, decodeError(file, err)
 	}
 	c.File = file
 	if b := c.Secrets.Backend; b != "" && !contains(Backends, b) {
-		return nil, &Error{File: file, Msg: fmt.Sprintf("unknown backend %q; use one of %s", b, strings.Join(Backends, ", "))}
+		return nil, &Error{File: file, Line: keyLine(data, "backend"), Msg: fmt.Sprintf("unknown backend %q; use one of %s", b, strings.Join(Backends, ", "))}
 	}
 	return &c, nil
 }
 
-var lineRE = regexp.MustCompile(`^line (\d+) `)
+// decodeError turns the decoder's errors into one *Error with a line.
+func decodeError(file string, err error) error {
+	var missing *toml.StrictMissingError
+	if errors.As(err, &missing) && len(missing.Errors) > 0 {
+		first := missing.Errors[0]
+		line, _ := first.Position()
+		return &Error{File: file, Line: line, Msg: fmt.Sprintf("unknown key %q; valid keys are secrets.backend, secrets.region, secrets.vault_url and [namespaces]", strings.Join(first.Key(), "."))}
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		line, _ := de.Position()
+		return &Error{File: file, Line: line, Msg: strings.TrimPrefix(de.Error(), "toml: ")}
+	}
+	return &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
+}
 
-// keyLine finds the line that defines key, for the error message; the
-// decoder does not expose positions of keys it did not decode.
-func keyLine(data []byte, key toml.Key) int {
-	last := key[len(key)-1]
+// keyLine finds the line that sets key, for errors about its value.
+func keyLine(data []byte, key string) int {
 	for i, line := range strings.Split(string(data), "\n") {
-		t := strings.TrimSpace(line)
-		if t == "["+key.String()+"]" {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), key); ok && strings.HasPrefix(strings.TrimSpace(rest), "=") {
 			return i + 1
-		}
-		if rest, ok := strings.CutPrefix(t, last); ok {
-			if r := strings.TrimSpace(rest); strings.HasPrefix(r, "=") {
-				return i + 1
-			}
 		}
 	}
 	return 0

@@ -77,7 +77,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key", "[secrets]\nbackend = \"keyring\"\nbackned = \"x\"\n", 3, `unknown key "secrets.backned"`},
 		{"unknown table", "[secret]\nbackend = \"keyring\"\n", 1, `unknown key "secret"`},
 		{"wrong type", "[namespaces]\nbackend = \"~/code\"\n", 2, ""},
-		{"bad backend", "[secrets]\nbackend = \"vault\"\n", 0, `unknown backend "vault"; use one of keyring, file, aws, azure`},
+		{"bad backend", "[secrets]\nbackend = \"vault\"\n", 2, `unknown backend "vault"; use one of keyring, file, aws, azure`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

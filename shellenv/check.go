@@ -7,12 +7,12 @@ import (
 	"unicode/utf8"
 )
 
-// validVarName reports whether name matches [A-Za-z_][A-Za-z0-9_]*. Every
-// encoder writes names unquoted into shell code, so a name is checked here
-// again even though `kage secret set` already refuses bad ones: defence in
-// depth against a name that reached a Plan some other way (an index edited
-// by hand, a remote backend).
-func validVarName(name string) bool {
+// ValidName reports whether name can be an environment variable kage
+// sets: [A-Za-z_][A-Za-z0-9_]*. `kage secret set` refuses other names, and
+// every encoder checks again, since it writes names unquoted into shell
+// code: defence in depth against a name that reached a Plan some other way
+// (an index edited by hand, a remote backend).
+func ValidName(name string) bool {
 	if name == "" {
 		return false
 	}
@@ -36,7 +36,7 @@ func checkPlan(shell string, p Plan) error {
 	names := [][]string{p.Restore, p.Save, p.Unset}
 	for _, list := range names {
 		for _, n := range list {
-			if !validVarName(n) {
+			if !ValidName(n) {
 				return badName(shell, n)
 			}
 		}
@@ -44,7 +44,7 @@ func checkPlan(shell string, p Plan) error {
 	for _, vars := range [][]Var{p.Set, p.State} {
 		seen := make(map[string]bool, len(vars))
 		for _, v := range vars {
-			if !validVarName(v.Name) {
+			if !ValidName(v.Name) {
 				return badName(shell, v.Name)
 			}
 			if seen[v.Name] {

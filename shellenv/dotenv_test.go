@@ -30,7 +30,7 @@ func parseDotenv(b []byte) ([]Var, error) {
 		line := b[:nl]
 		b = b[nl+1:]
 		name, rest, ok := bytes.Cut(line, []byte("="))
-		if !ok || !validVarName(string(name)) {
+		if !ok || !ValidName(string(name)) {
 			return nil, fmt.Errorf("bad name in %q", line)
 		}
 		if len(rest) < 2 || rest[0] != '"' || rest[len(rest)-1] != '"' {

@@ -2,11 +2,10 @@ package main
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
-)
 
-var validName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	"github.com/kage-cli/kage/shellenv"
+)
 
 // maxNameLen keeps names well inside every keychain's account field.
 const maxNameLen = 128
@@ -38,7 +37,7 @@ var dangerousPrefixes = []string{"LD_", "DYLD_", "BASH_FUNC_", "KAGE_"}
 // checkName refuses names that cannot be environment variables, and names
 // that change how programs run unless force is set.
 func checkName(name string, force bool) error {
-	if !validName.MatchString(name) || len(name) > maxNameLen {
+	if !shellenv.ValidName(name) || len(name) > maxNameLen {
 		return usagef("names start with a letter or _, then letters, digits or _ (e.g. API_KEY), at most 128 characters",
 			"invalid secret name %q", name)
 	}
