@@ -17,27 +17,38 @@ func Hook(shell, kage string) (string, error) {
 	}
 	switch s.Name() {
 	case "bash":
-		return strings.ReplaceAll(bashHook, "@KAGE@", posixQuote(kage)), nil
+		return strings.ReplaceAll(bashHook, "@KAGE@", string(posixWord([]byte(kage)))), nil
 	case "zsh":
-		return strings.ReplaceAll(zshHook, "@KAGE@", posixQuote(kage)), nil
+		return strings.ReplaceAll(zshHook, "@KAGE@", string(posixWord([]byte(kage)))), nil
 	case "fish":
-		return strings.ReplaceAll(fishHook, "@KAGE@", fishQuoteHook(kage)), nil
+		return strings.ReplaceAll(fishHook, "@KAGE@", string(fishWord([]byte(kage)))), nil
 	case "pwsh":
-		return strings.ReplaceAll(pwshHook, "@KAGE@", "'"+strings.ReplaceAll(kage, "'", "''")+"'"), nil
+		return strings.ReplaceAll(pwshHook, "@KAGE@", pwshVerbatim(kage)), nil
 	case "elvish":
-		return strings.ReplaceAll(elvishHook, "@KAGE@", fmt.Sprintf("%q", kage)), nil
+		return strings.ReplaceAll(elvishHook, "@KAGE@", string(elvishString([]byte(kage)))), nil
 	case "nu":
-		return strings.ReplaceAll(nuHook, "@KAGE@", fmt.Sprintf("%q", kage)), nil
+		if strings.Contains(kage, "'#") {
+			return "", fmt.Errorf("the path of kage, %q, cannot be written in a nushell raw string; move kage elsewhere", kage)
+		}
+		return strings.ReplaceAll(nuHook, "@KAGE@", "r#'"+kage+"'#"), nil
 	}
 	return "", fmt.Errorf("kage has no prompt hook for %s: use one of bash, zsh, fish, pwsh, nu, elvish", s.Name())
 }
 
-// posixQuote single-quotes s for sh, bash and zsh.
-func posixQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-// fishQuoteHook single-quotes s for fish, where only \\ and \' escape.
-func fishQuoteHook(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+// pwshVerbatim writes s as a PowerShell verbatim string, where each quote
+// is doubled — and PowerShell counts U+2018–U+201B as quotes too.
+func pwshVerbatim(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, r := range s {
+		switch r {
+		case '\'', '\u2018', '\u2019', '\u201A', '\u201B':
+			b.WriteRune(r)
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('\'')
+	return b.String()
 }
 
 const bashHook = `_kage_hook() {
