@@ -8,8 +8,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-
-	gitconfig "github.com/go-git/go-git/v5/plumbing/format/config"
 )
 
 // GitNamespace reads kage.namespace from the local git config of the
@@ -319,25 +317,25 @@ type flatConfig struct {
 	others    []string // every other entry, in order
 }
 
+// flatten lists b's entries as git reads them, so that verifyEdit compares
+// what git will see rather than the bytes.
 func flatten(b []byte) (flatConfig, error) {
-	cfg := gitconfig.New()
-	if err := gitconfig.NewDecoder(bytes.NewReader(b)).Decode(cfg); err != nil {
+	cfg, err := parseGitConfig(b)
+	if err != nil {
 		return flatConfig{}, err
 	}
 	var f flatConfig
-	for _, s := range cfg.Sections {
-		for _, o := range s.Options {
-			if strings.EqualFold(s.Name, "kage") && o.IsKey("namespace") {
-				f.namespace = append(f.namespace, o.Value)
-				continue
-			}
-			f.others = append(f.others, strings.ToLower(s.Name)+"\x00\x00"+strings.ToLower(o.Key)+"\x00"+o.Value)
+	for _, e := range cfg.entries {
+		if e.name == "kage.namespace" {
+			f.namespace = append(f.namespace, e.value)
+			continue
 		}
-		for _, ss := range s.Subsections {
-			for _, o := range ss.Options {
-				f.others = append(f.others, strings.ToLower(s.Name)+"\x00"+ss.Name+"\x00"+strings.ToLower(o.Key)+"\x00"+o.Value)
-			}
+		// A valueless key (true) and "key =" (false) differ to git.
+		kind := "="
+		if !e.hasValue {
+			kind = "!"
 		}
+		f.others = append(f.others, e.name+"\x00"+kind+e.value)
 	}
 	return f, nil
 }

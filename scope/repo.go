@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-
-	gitconfig "github.com/go-git/go-git/v5/plumbing/format/config"
 )
 
 // repoInfo is what kage needs from a repository. It is found by reading a
@@ -29,7 +27,7 @@ type repoInfo struct {
 	// the file is missing). Only this file is read, never include.path nor
 	// anything in the work tree, so a cloned repository cannot configure kage.
 	cfgFile string
-	cfg     *gitconfig.Config
+	cfg     *gitConfig
 }
 
 // findRepo looks for the git work tree containing dir (absolute, symlinks
@@ -101,7 +99,7 @@ func openWorkTree(root, dotGit string, fi fs.FileInfo) (repoInfo, bool, error) {
 	// A linked worktree shares its repository's secrets, so it maps to the
 	// main work tree, which git keeps as the parent of a common dir named
 	// .git. A bare repository has no main work tree to map to.
-	if commonDir != gitDir && filepath.Base(commonDir) == ".git" && !gitBool(r.cfg, "core", "bare") {
+	if commonDir != gitDir && filepath.Base(commonDir) == ".git" && !r.cfg.bool("core.bare") {
 		r.root = filepath.Dir(commonDir)
 	}
 	return r, true, nil
@@ -131,45 +129,33 @@ func firstLine(b []byte) string {
 	return string(b)
 }
 
-// loadGitConfig parses a git config file with go-git's decoder, which
-// does not follow include.path: an include could point into the work tree.
-func loadGitConfig(name string) (*gitconfig.Config, error) {
-	cfg := gitconfig.New()
+// loadGitConfig reads a git config file with kage's own reader (see
+// gitcfg.go), which does not follow include.path: an include could point
+// into the work tree.
+func loadGitConfig(name string) (*gitConfig, error) {
 	b, err := os.ReadFile(name)
 	if errors.Is(err, fs.ErrNotExist) {
-		return cfg, nil
+		return &gitConfig{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read git config %s: %w", name, unwrapPath(err))
 	}
-	if err := gitconfig.NewDecoder(bytes.NewReader(b)).Decode(cfg); err != nil {
-		return nil, fmt.Errorf("cannot parse git config %s: %v; check it with git config --local --list", name, err)
+	cfg, err := parseGitConfig(b)
+	if err != nil {
+		return nil, fmt.Errorf("cannot parse git config %s, %v; check it with git config --local --list", name, err)
 	}
 	return cfg, nil
 }
 
-// gitBool reads a boolean the way git spells them.
-func gitBool(cfg *gitconfig.Config, section, key string) bool {
-	if cfg == nil || !cfg.HasSection(section) {
-		return false
-	}
-	switch strings.ToLower(cfg.Section(section).Option(key)) {
-	case "true", "yes", "on", "1":
-		return true
-	}
-	return false
-}
-
 // gitNamespace returns the validated kage.namespace of r's local config.
 func gitNamespace(r repoInfo) (string, error) {
-	if r.cfg == nil || !r.cfg.HasSection("kage") {
+	// A valueless "namespace" (boolean true to git) reads as "", like
+	// git config --get prints it: no namespace.
+	e, _ := r.cfg.get("kage.namespace")
+	if e.value == "" {
 		return "", nil
 	}
-	v := r.cfg.Section("kage").Option("namespace")
-	if v == "" {
-		return "", nil
-	}
-	n, err := normalizeNamespace(v)
+	n, err := normalizeNamespace(e.value)
 	if err != nil {
 		return "", fmt.Errorf("git config kage.namespace in %s: %w; fix it with kage namespace set NAME", r.cfgFile, err)
 	}
