@@ -223,7 +223,7 @@ func (p *cfgParser) fail(format string, args ...any) error {
 // by Windows editors; a partial one is an error.
 const utf8BOM = "\xef\xbb\xbf"
 
-// parse is git_parse_source.
+// parse reads a whole file the way git does.
 func (p *cfgParser) parse() error {
 	var name []byte // the section prefix ("core.") and then the full name
 	baseLen := 0    // the prefix's length
