@@ -174,6 +174,10 @@ func newApp(e *env, args []string) *cli.Command {
 		execCommand(e),
 		hookCommand(e),
 		hookEnvCommand(e),
+		completionCommand(e),
+		completeCommand(e),
+		doctorCommand(e),
+		versionCommand(e),
 	}
 	if len(args) > 1 {
 		for _, c := range commands {

@@ -86,6 +86,7 @@ unless --reveal is given.
 				},
 				Action: func(ctx context.Context, cmd *cli.Command) error { return secretDelete(ctx, e, cmd) },
 			},
+			importCommand(e),
 		},
 	}
 }
