@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -74,10 +75,14 @@ func report(w io.Writer, err error) int {
 	if errors.As(err, &ee) && ee.err == nil {
 		return ee.code
 	}
-	fmt.Fprintf(w, "kage: %s\n", oneLine(err.Error()))
+	red, yellow, reset := "", "", ""
+	if useColor(w) {
+		red, yellow, reset = "\x1b[1;31m", "\x1b[33m", "\x1b[0m"
+	}
+	fmt.Fprintf(w, "%skage:%s %s\n", red, reset, oneLine(err.Error()))
 	var h hinter
 	if errors.As(err, &h) && h.Hint() != "" {
-		fmt.Fprintf(w, "kage: hint: %s\n", oneLine(h.Hint()))
+		fmt.Fprintf(w, "%skage: hint:%s %s\n", yellow, reset, oneLine(h.Hint()))
 	}
 	var u *usageError
 	if errors.As(err, &u) {
@@ -87,6 +92,12 @@ func report(w io.Writer, err error) int {
 		return ee.code
 	}
 	return exitFailure
+}
+
+// useColor is true when w is a terminal and the user has not opted out
+// (https://no-color.org): never colour what a script or a file receives.
+func useColor(w io.Writer) bool {
+	return isTerminal(w) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 }
 
 // oneLine keeps a message on one line whatever a lower layer put in it.
