@@ -157,8 +157,10 @@ namespace, then global.
 
    kage secret set API_KEY                       # hidden prompt, global
    kage secret set DB_PASSWORD --scope namespace:backend
-   kage secret list
-   kage status                                   # what applies here
+   eval "$(kage env)"                            # export what applies here
+   kage exec -- claude                           # run one program with them
+   eval "$(kage hook bash)"                      # in ~/.bashrc: load on cd
+   kage status                                   # what applies here, and why
 
 Exit codes: 0 ok, 1 error, 2 usage error, 130 interrupted.`
 

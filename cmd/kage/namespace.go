@@ -27,6 +27,10 @@ namespace by path in config.toml's [namespaces] table.
 				Name:      "set",
 				Usage:     "put this repository in namespace NAME",
 				ArgsUsage: "NAME",
+				Description: `Writes kage.namespace in this repository's local git config (.git/config,
+shared by its linked worktrees). Names are lower-cased.
+
+   cd ~/code/api && kage namespace set backend`,
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					if err := wantArgs(cmd, 1, "NAME"); err != nil {
 						return err
@@ -49,6 +53,10 @@ namespace by path in config.toml's [namespaces] table.
 			{
 				Name:  "unset",
 				Usage: "take this repository out of its namespace",
+				Description: `Removes kage.namespace from this repository's local git config. A
+namespace from KAGE_NAMESPACE or config.toml still applies.
+
+   kage namespace unset`,
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					if err := wantArgs(cmd, 0, "no arguments"); err != nil {
 						return err
@@ -74,6 +82,11 @@ namespace by path in config.toml's [namespaces] table.
 			{
 				Name:  "show",
 				Usage: "print the namespace of the current directory and where it comes from",
+				Description: `Prints the namespace on stdout and where it comes from on stderr
+(--namespace, KAGE_NAMESPACE, git config or a config.toml glob).
+
+   kage namespace show
+   NS="$(kage namespace show 2>/dev/null)"`,
 				Action: func(ctx context.Context, cmd *cli.Command) error {
 					if err := wantArgs(cmd, 0, "no arguments"); err != nil {
 						return err

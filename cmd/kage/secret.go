@@ -19,8 +19,15 @@ func scopeFlag(usage string) *cli.StringFlag {
 
 func secretCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:   "secret",
-		Usage:  "set, get, list and delete secrets",
+		Name:  "secret",
+		Usage: "set, get, list and delete secrets",
+		Description: `Secrets are stored in the OS keychain under a scope: global (the default),
+namespace:<name> or repo:<path>.
+
+   kage secret set API_KEY
+   kage secret get API_KEY --scope global | pbcopy
+   kage secret list --scope namespace:backend
+   kage secret delete OLD_TOKEN`,
 		Action: groupAction,
 		Commands: []*cli.Command{
 			{
