@@ -26,26 +26,41 @@ type hookShell struct {
 	show func(name string) string
 	// cd changes directory.
 	cd func(dir string) string
+	// setenv exports a variable from the shell itself.
+	setenv func(name, value string) string
+	// marker prints "step-N-done" without the typed line matching it.
+	marker func(n int) string
+	// init2 is a second line of set-up, for shells whose first line must
+	// run before the next is parsed (nu's source takes a file that exists).
+	init2 string
 }
+
+func posixMarker(n int) string { return fmt.Sprintf("echo step-%d-''done", n) }
 
 var hookShells = []hookShell{
 	{
 		name: "bash", argv: []string{"bash", "--norc", "--noprofile", "-i"},
-		init: `PS1='$ '; eval "$(kage hook bash)"`,
-		show: func(n string) string { return fmt.Sprintf(`echo "<$(printenv %s || echo UNSET)>"`, n) },
-		cd:   func(d string) string { return "cd " + d },
+		init:   `PS1='$ '; eval "$(kage hook bash)"`,
+		show:   func(n string) string { return fmt.Sprintf(`echo "<$(printenv %s || echo UNSET)>"`, n) },
+		cd:     func(d string) string { return "cd " + d },
+		setenv: func(n, v string) string { return "export " + n + "=" + v },
+		marker: posixMarker,
 	},
 	{
 		name: "zsh", argv: []string{"zsh", "-f", "-i"},
-		init: `PS1='$ '; eval "$(kage hook zsh)"`,
-		show: func(n string) string { return fmt.Sprintf(`echo "<$(printenv %s || echo UNSET)>"`, n) },
-		cd:   func(d string) string { return "cd " + d },
+		init:   `PS1='$ '; eval "$(kage hook zsh)"`,
+		show:   func(n string) string { return fmt.Sprintf(`echo "<$(printenv %s || echo UNSET)>"`, n) },
+		cd:     func(d string) string { return "cd " + d },
+		setenv: func(n, v string) string { return "export " + n + "=" + v },
+		marker: posixMarker,
 	},
 	{
 		name: "fish", argv: []string{"fish", "--no-config", "-i"},
-		init: `function fish_prompt; echo -n '$ '; end; kage hook fish | source`,
-		show: func(n string) string { return fmt.Sprintf(`echo "<"(printenv %s; or echo UNSET)">"`, n) },
-		cd:   func(d string) string { return "cd " + d },
+		init:   `function fish_prompt; echo -n '$ '; end; kage hook fish | source`,
+		show:   func(n string) string { return fmt.Sprintf(`echo "<"(printenv %s; or echo UNSET)">"`, n) },
+		cd:     func(d string) string { return "cd " + d },
+		setenv: func(n, v string) string { return "set -gx " + n + " " + v },
+		marker: posixMarker,
 	},
 	{
 		name: "elvish", argv: []string{"elvish", "-norc"},
@@ -53,7 +68,20 @@ var hookShells = []hookShell{
 		show: func(n string) string {
 			return fmt.Sprintf(`echo '<'(try { printenv %s } catch { echo UNSET })'>'`, n)
 		},
-		cd: func(d string) string { return "cd " + d },
+		cd:     func(d string) string { return "cd " + d },
+		setenv: func(n, v string) string { return "set-env " + n + " " + v },
+		marker: posixMarker,
+	},
+	{
+		name: "nu", argv: []string{"nu", "--no-config-file"},
+		init:  `$env.PROMPT_COMMAND = {|| '$ ' }; $env.PROMPT_INDICATOR = ''; $env.PROMPT_COMMAND_RIGHT = ''; kage hook nu | save -f kage-hook.nu`,
+		init2: `source kage-hook.nu`,
+		show: func(n string) string {
+			return fmt.Sprintf(`print $"<($env.%s? | default 'UNSET')>"`, n)
+		},
+		cd:     func(d string) string { return "cd " + d },
+		setenv: func(n, v string) string { return "$env." + n + " = '" + v + "'" },
+		marker: func(n int) string { return fmt.Sprintf(`print ("step-%d-" + "done")`, n) },
 	},
 }
 
@@ -96,15 +124,23 @@ func testHook(t *testing.T, sh hookShell) {
 	set("GLOBAL_ONE", "global", "global-one")
 
 	term := newTerminalArgv(t, bus, home, sh.argv)
+	term.waitSettled()
 	term.tmux("send-keys", "-l", sh.init)
 	term.tmux("send-keys", "Enter")
-	// A variable the user had before kage: restored on leaving.
 	step := 0
+	if sh.init2 != "" {
+		// Wait for the first line to finish before the second is parsed.
+		step++
+		term.tmux("send-keys", "-l", sh.marker(step))
+		term.tmux("send-keys", "Enter")
+		term.waitFor(fmt.Sprintf("step-%d-done\n", step))
+		term.tmux("send-keys", "-l", sh.init2)
+		term.tmux("send-keys", "Enter")
+	}
 	run := func(line string) {
 		t.Helper()
 		step++
-		// The quotes keep the typed line from matching the marker.
-		term.tmux("send-keys", "-l", line+fmt.Sprintf("; echo step-%d-''done", step))
+		term.tmux("send-keys", "-l", line+"; "+sh.marker(step))
 		term.tmux("send-keys", "Enter")
 		term.waitFor(fmt.Sprintf("step-%d-done\n", step))
 	}
@@ -136,13 +172,7 @@ func testHook(t *testing.T, sh hookShell) {
 	expect("TOKEN", "UNSET")
 
 	// A value the shell had before kage is restored on leaving.
-	if sh.name == "fish" {
-		run("set -gx TOKEN mine")
-	} else if sh.name == "elvish" {
-		run("set-env TOKEN mine")
-	} else {
-		run("export TOKEN=mine")
-	}
+	run(sh.setenv("TOKEN", "mine"))
 	run(sh.cd(api))
 	expect("TOKEN", "repo-token")
 	run(sh.cd(home))
@@ -170,6 +200,23 @@ func testHook(t *testing.T, sh hookShell) {
 	}
 	expect("GLOBAL_ONE", "UNSET")
 	expect("TOKEN", "mine")
+}
+
+// waitSettled waits until the shell has drawn something and the screen has
+// stopped changing: some line editors (nu's) drop keys typed before they
+// start.
+func (term *terminal) waitSettled() {
+	term.t.Helper()
+	last := ""
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		sc := term.tmux("capture-pane", "-p")
+		if strings.TrimSpace(sc) != "" && sc == last {
+			return
+		}
+		last = sc
+		time.Sleep(150 * time.Millisecond)
+	}
+	term.t.Fatalf("the shell never settled:\n%s", last)
 }
 
 // newTerminalArgv starts argv in a new tmux session against bus.

@@ -11,15 +11,19 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/kage-cli/kage/internal/hostile"
 	"github.com/kage-cli/kage/internal/testkeyring"
 )
 
-// roundTripShell evaluates kage env output in one real shell and writes each
-// variable's value to dir/NAME, byte for byte.
+// roundTripShell evaluates kage env output (in the file env.out) in one
+// real shell and writes each variable's value to out/NAME, byte for byte.
 type roundTripShell struct {
 	name string
+	// utf8Only shells refuse invalid UTF-8: they get the valid values, and
+	// kage env must fail for them, printing nothing, when any is invalid.
+	utf8Only bool
 	// script returns the program that loads env.out and dumps names.
 	script func(names []string) (argv []string, program string)
 }
@@ -27,68 +31,86 @@ type roundTripShell struct {
 var roundTripShells = []roundTripShell{
 	posixRoundTrip("bash"), posixRoundTrip("zsh"), posixRoundTrip("dash"),
 	{name: "fish", script: func(names []string) ([]string, string) {
-		var b strings.Builder
-		b.WriteString("source env.out\n")
-		for _, n := range names {
-			fmt.Fprintf(&b, "printf '%%s' \"$%s\" > out/%s\n", n, n)
-		}
-		return []string{"fish", "--no-config", "-c"}, b.String()
+		return []string{"fish", "--no-config", "-c"}, dumpScript("source env.out\n", names, "printf '%%s' \"$%s\" > out/%s\n")
 	}},
 	{name: "elvish", script: func(names []string) ([]string, string) {
-		var b strings.Builder
-		b.WriteString("eval (slurp < env.out)\n")
-		for _, n := range names {
-			fmt.Fprintf(&b, "print (get-env %s) > out/%s\n", n, n)
-		}
-		return []string{"elvish", "-norc", "-c"}, b.String()
+		return []string{"elvish", "-norc", "-c"}, dumpScript("eval (slurp < env.out)\n", names, "print (get-env %s) > out/%s\n")
+	}},
+	{name: "nu", utf8Only: true, script: func(names []string) ([]string, string) {
+		return []string{"nu", "--no-config-file", "-c"}, dumpScript("open --raw env.out | from json | load-env\n", names, "$env.%s | save --raw out/%s\n")
+	}},
+	{name: "pwsh", utf8Only: true, script: func(names []string) ([]string, string) {
+		return []string{"pwsh", "-NoProfile", "-NonInteractive", "-Command"}, dumpScript("Get-Content -Raw env.out | Invoke-Expression\n", names,
+			"[IO.File]::WriteAllBytes(\"out/%[2]s\", [Text.Encoding]::UTF8.GetBytes($env:%[1]s))\n")
 	}},
 }
 
 func posixRoundTrip(sh string) roundTripShell {
 	return roundTripShell{name: sh, script: func(names []string) ([]string, string) {
-		var b strings.Builder
-		b.WriteString("eval \"$(cat env.out)\"\n")
-		for _, n := range names {
-			fmt.Fprintf(&b, "printf '%%s' \"$%s\" > out/%s\n", n, n)
-		}
-		return []string{sh, "-c"}, b.String()
+		return []string{sh, "-c"}, dumpScript("eval \"$(cat env.out)\"\n", names, "printf '%%s' \"$%s\" > out/%s\n")
 	}}
+}
+
+// dumpScript is load followed by one dump line per name (format takes the
+// name twice).
+func dumpScript(load string, names []string, format string) string {
+	var b strings.Builder
+	b.WriteString(load)
+	for _, n := range names {
+		fmt.Fprintf(&b, format, n, n)
+	}
+	return b.String()
 }
 
 // TestHostileRoundTrip stores every hostile value, and a few hundred seeded
 // random mixes, in the real keychain with kage, prints them with kage env,
 // evaluates the output in each real shell and compares what the shell holds
-// with what was stored, byte for byte. No injected command may run.
+// with what was stored, byte for byte. No injected command may run. Values
+// that are valid UTF-8 are global; the others belong to a repository, so
+// that shells which cannot hold them (nu, pwsh) get the valid ones from
+// outside it and an error, with nothing on stdout, inside it.
 func TestHostileRoundTrip(t *testing.T) {
 	bus := testkeyring.Start(t)
 	home := t.TempDir()
+	repo := filepath.Join(home, "repo")
+	if out, err := exec.Command("git", "init", "-q", repo).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v: %s", err, out)
+	}
 	marker := filepath.Join(t.TempDir(), "PWNED")
-	var values []hostile.Value
+	var all, valid []hostile.Value
+	var allNames, validNames []string
 	for _, v := range append(hostile.Values(marker), hostile.Random(marker, 20261129, 200)...) {
 		// kage refuses empty values; everything else must round-trip.
-		if len(v.Bytes) > 0 {
-			values = append(values, v)
+		if len(v.Bytes) == 0 {
+			continue
+		}
+		name := fmt.Sprintf("HOSTILE_%03d", len(all))
+		all, allNames = append(all, v), append(allNames, name)
+		if utf8.Valid(v.Bytes) {
+			valid, validNames = append(valid, v), append(validNames, name)
 		}
 	}
 
 	// Store them, a few writers at a time (the index lock serialises the
 	// rest), each from a file so the bytes are exact.
 	src := t.TempDir()
-	names := make([]string, len(values))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
-	errs := make([]error, len(values))
-	for i, v := range values {
-		names[i] = fmt.Sprintf("HOSTILE_%03d", i)
-		file := filepath.Join(src, names[i])
+	errs := make([]error, len(all))
+	for i, v := range all {
+		file := filepath.Join(src, allNames[i])
 		if err := os.WriteFile(file, v.Bytes, 0o600); err != nil {
 			t.Fatal(err)
+		}
+		scope := "global"
+		if !utf8.Valid(v.Bytes) {
+			scope = "repo:" + repo
 		}
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if out, err := kageCmd(t, bus, home, "", "secret", "set", names[i], "--from-file", file).CombinedOutput(); err != nil {
-				errs[i] = fmt.Errorf("set %s (%s): %v: %s", names[i], v.Label, err, out)
+			if out, err := kageCmd(t, bus, home, "", "secret", "set", allNames[i], "--scope", scope, "--from-file", file).CombinedOutput(); err != nil {
+				errs[i] = fmt.Errorf("set %s (%s): %v: %s", allNames[i], v.Label, err, out)
 			}
 		})
 	}
@@ -98,12 +120,19 @@ func TestHostileRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if len(valid) == len(all) {
+		t.Fatal("the hostile set has no invalid UTF-8")
+	}
 
 	for _, sh := range roundTripShells {
 		t.Run(sh.name, func(t *testing.T) {
+			values, names := all, allNames
+			if sh.utf8Only {
+				values, names = valid, validNames
+			}
 			argv, program := sh.script(names)
 			if _, err := exec.LookPath(argv[0]); err != nil {
-				if os.Getenv("KAGE_REQUIRE_SHELLS") == "1" {
+				if os.Getenv("KAGE_REQUIRE_SHELLS") == "1" && !sh.utf8Only {
 					t.Fatalf("%s is not installed", argv[0])
 				}
 				t.Skipf("%s is not installed", argv[0])
@@ -112,7 +141,22 @@ func TestHostileRoundTrip(t *testing.T) {
 			if shellName == "dash" {
 				shellName = "sh"
 			}
-			env := kageCmd(t, bus, home, "", "env", "--shell", shellName)
+			if sh.utf8Only {
+				// Inside the repo an invalid value is in the chain: refused,
+				// and nothing printed for eval to run.
+				env := kageCmd(t, bus, home, "", "env", "--shell", shellName, "--dir", repo)
+				var stderr bytes.Buffer
+				env.Stderr = &stderr
+				out, err := env.Output()
+				if err == nil || len(out) != 0 || !strings.Contains(stderr.String(), "HOSTILE_") {
+					t.Fatalf("kage env --shell %s with invalid UTF-8: err %v, %d bytes out, stderr %q", shellName, err, len(out), stderr.String())
+				}
+			}
+			dir := repo
+			if sh.utf8Only {
+				dir = home
+			}
+			env := kageCmd(t, bus, home, "", "env", "--shell", shellName, "--dir", dir)
 			code, err := env.Output()
 			if err != nil {
 				t.Fatalf("kage env --shell %s: %v", shellName, err)
