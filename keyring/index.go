@@ -109,8 +109,69 @@ func (p *Pending) Abort() { _ = os.Remove(p.tmp) }
 // fn to commit once the keychain has been changed. Holding the lock across
 // the keychain call is what keeps concurrent writers from losing entries.
 func (ix *Index) Update(ctx context.Context, fn func(entries []Entry, prepare func([]Entry) (*Pending, error)) error) error {
+	unlock, err := ix.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	entries, err := ix.Load()
+	if err != nil {
+		return err
+	}
+	return fn(entries, ix.prepare)
+}
+
+// Repair replaces the index under its lock with the entries fn returns;
+// fn gets the current entries, or none and the error that makes the file
+// unusable, and returns an error to change nothing. An unusable file is
+// moved aside, never overwritten: to index.json.corrupt-<UTC time>, mode
+// 0600, whose path Repair returns. `kage doctor --fix` lists the keychain
+// inside fn, so that no write can come between the listing and the new
+// index.
+func (ix *Index) Repair(ctx context.Context, fn func(entries []Entry, loadErr error) ([]Entry, error)) (aside string, err error) {
+	unlock, err := ix.lock(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+
+	entries, loadErr := ix.Load()
+	entries, err = fn(entries, loadErr)
+	if err != nil {
+		return "", err
+	}
+	pending, err := ix.prepare(entries)
+	if err != nil {
+		return "", err
+	}
+	if loadErr != nil {
+		base := ix.Path() + ".corrupt-" + time.Now().UTC().Format("20060102T150405Z")
+		aside = base
+		for n := 2; ; n++ {
+			if _, err := os.Lstat(aside); errors.Is(err, os.ErrNotExist) {
+				break
+			}
+			aside = fmt.Sprintf("%s-%d", base, n)
+		}
+		switch err := os.Rename(ix.Path(), aside); {
+		case errors.Is(err, os.ErrNotExist):
+			aside = ""
+		case err != nil:
+			pending.Abort()
+			return "", fmt.Errorf("move the unusable index aside: %s", pathErr(err))
+		default:
+			// It lists names, as the index does: keep it as private.
+			_ = os.Chmod(aside, 0o600)
+		}
+	}
+	return aside, pending.Commit()
+}
+
+// lock takes the index lock, creating the data folder if needed.
+func (ix *Index) lock(ctx context.Context) (unlock func(), err error) {
 	if err := os.MkdirAll(ix.dir, 0o700); err != nil {
-		return fmt.Errorf("create data folder %s: %s", ix.dir, pathErr(err))
+		return nil, fmt.Errorf("create data folder %s: %s", ix.dir, pathErr(err))
 	}
 	lock := flock.New(filepath.Join(ix.dir, "index.lock"), flock.SetPermissions(0o600))
 	lctx, cancel := context.WithTimeout(ctx, lockWait)
@@ -120,15 +181,9 @@ func (ix *Index) Update(ctx context.Context, fn func(entries []Entry, prepare fu
 		if err == nil {
 			err = lctx.Err()
 		}
-		return fmt.Errorf("cannot lock the index %s (another kage may be stuck): %s", ix.Path(), pathErr(err))
+		return nil, fmt.Errorf("cannot lock the index %s (another kage may be stuck): %s", ix.Path(), pathErr(err))
 	}
-	defer func() { _ = lock.Unlock() }()
-
-	entries, err := ix.Load()
-	if err != nil {
-		return err
-	}
-	return fn(entries, ix.prepare)
+	return func() { _ = lock.Unlock() }, nil
 }
 
 func (ix *Index) prepare(entries []Entry) (*Pending, error) {

@@ -1,18 +1,806 @@
 package main
 
 import (
+	"bufio"
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/kage-cli/kage/config"
+	"github.com/kage-cli/kage/keyring"
+	"github.com/kage-cli/kage/scope"
+	"github.com/kage-cli/kage/shellenv"
 	"github.com/urfave/cli/v3"
 )
 
-// doctorCommand checks kage's set-up. (Being written.)
 func doctorCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:   "doctor",
-		Usage:  "check the keychain, config, index and hook, and say how to fix what is wrong",
-		Hidden: true,
-		Action: func(context.Context, *cli.Command) error { return errors.New("not implemented yet") },
+		Name:  "doctor",
+		Usage: "check the keychain, config, index and hook, and say how to fix what is wrong",
+		Description: `Checks that the keychain answers, that config.toml parses, that the index
+and the keychain agree, that kage's files are private, and that the prompt
+hook is in your shell's rc file: one line per finding, with its fix. Exits 1
+when something is wrong (FAIL); warnings alone exit 0. It never reads a
+secret's value.
+
+--fix rebuilds the index from the keychain: it adds the kage items the index
+lacks, drops the entries whose item is gone, and moves a corrupt index aside
+(index.json.corrupt-<time>). It never deletes or changes a keychain item.
+
+   kage doctor
+   kage doctor --fix
+   kage doctor --json | jq '.[] | select(.status == "fail")'`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "fix", Usage: "repair the index from the keychain (never deletes a secret)"},
+			&cli.BoolFlag{Name: "json", Usage: "print the findings as JSON"},
+		},
+		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if err := wantArgs(cmd, 0, "no arguments"); err != nil {
+				return err
+			}
+			return doctor(ctx, e, cmd.Bool("fix"), cmd.Bool("json"))
+		},
 	}
+}
+
+// Finding statuses. Only fail makes doctor exit 1.
+const (
+	statusOK    = "ok"
+	statusWarn  = "warn"
+	statusFail  = "fail"
+	statusSkip  = "skip"  // the check could not run; another finding says why
+	statusFixed = "fixed" // --fix changed this
+)
+
+// finding is one line of doctor's report; the JSON form is documented in
+// the README.
+type finding struct {
+	Check   string `json:"check"`
+	Status  string `json:"status"`
+	Message string `json:"message"`
+	Fix     string `json:"fix"`
+
+	// repairable: kage doctor --fix mends it.
+	repairable bool
+}
+
+// doctorRun holds what the checks found so far, for the checks after them.
+type doctorRun struct {
+	e        *env
+	k        *keyring.Keychain
+	findings []finding
+
+	inv    *keyring.Inventory // nil when the keychain cannot be listed
+	invErr error
+}
+
+func (d *doctorRun) add(check, status, message, fix string) {
+	d.findings = append(d.findings, finding{Check: check, Status: status, Message: message, Fix: fix})
+}
+
+// addRepairable adds a failure that kage doctor --fix mends.
+func (d *doctorRun) addRepairable(check, message, fix string) {
+	d.findings = append(d.findings, finding{Check: check, Status: statusFail, Message: message, Fix: fix, repairable: true})
+}
+
+func doctor(ctx context.Context, e *env, fix, asJSON bool) error {
+	d := &doctorRun{e: e, k: keyring.NewKeychain(e.paths.Data)}
+	d.checkConfig()
+	if err := d.checkKeychain(ctx); err != nil {
+		return err
+	}
+	if fix {
+		if err := d.repair(ctx); err != nil {
+			return err
+		}
+	}
+	entries, indexOK := d.checkIndex()
+	d.checkPermissions()
+	if indexOK {
+		d.crossCheck(entries)
+	} else {
+		d.add("index-keychain", statusSkip, "cannot check the index against the keychain until the index is repaired", "")
+	}
+	d.checkHook()
+
+	if asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(d.findings); err != nil {
+			return err
+		}
+	} else {
+		color := useColor(e.stdout)
+		var b strings.Builder
+		for _, f := range d.findings {
+			b.WriteString(f.line(color))
+			b.WriteByte('\n')
+		}
+		if _, err := fmt.Fprint(e.stdout, b.String()); err != nil {
+			return err
+		}
+	}
+	return d.verdict()
+}
+
+// verdict is nil, or the one-line summary report prints, exiting 1.
+func (d *doctorRun) verdict() error {
+	var fails int
+	var fixable bool
+	for _, f := range d.findings {
+		if f.Status == statusFail {
+			fails++
+			fixable = fixable || f.repairable
+		}
+	}
+	if fails == 0 {
+		return nil
+	}
+	msg := "1 problem found"
+	if fails > 1 {
+		msg = fmt.Sprintf("%d problems found", fails)
+	}
+	var err error = errors.New(msg)
+	if fixable {
+		err = withHint(err, "kage doctor --fix makes the index match the keychain; it never deletes a secret")
+	}
+	return &exitError{code: exitFailure, err: err}
+}
+
+var statusLabel = map[string]string{
+	statusOK: "ok", statusWarn: "warn", statusFail: "FAIL", statusSkip: "skip", statusFixed: "fix",
+}
+
+var statusColor = map[string]string{
+	statusOK: "\x1b[32m", statusWarn: "\x1b[33m", statusFail: "\x1b[1;31m", statusSkip: "\x1b[2m", statusFixed: "\x1b[36m",
+}
+
+// line is the finding as doctor prints it: a label padded to four columns,
+// the message, and the fix.
+func (f finding) line(color bool) string {
+	label := fmt.Sprintf("%-4s", statusLabel[f.Status])
+	if color {
+		label = statusColor[f.Status] + label + "\x1b[0m"
+	}
+	s := label + " " + f.Message
+	if f.Fix != "" {
+		s += " — fix: " + f.Fix
+	}
+	return oneLine(s)
+}
+
+// checkConfig parses config.toml and detects the current directory's
+// context, which checks the [namespaces] globs, as every command would.
+func (d *doctorRun) checkConfig() {
+	const fixFile = "correct the file, or move it aside: kage runs with defaults without it"
+	file := displayPath(d.e.paths.ConfigFile())
+	name := filepath.Base(file)
+	c, err := config.Load(d.e.paths)
+	if err != nil {
+		d.add("config", statusFail, err.Error(), fixFile)
+		return
+	}
+	d.e.cfg = c
+	if b := c.Secrets.Backend; b != "" && b != "keyring" {
+		d.add("config", statusFail, fmt.Sprintf("%s chooses backend %q, which this version of kage does not have", file, b),
+			fmt.Sprintf("set backend = \"keyring\" in %s", file))
+		return
+	}
+	_, cerr := d.e.contextFor(nil, "")
+	var ce *config.Error
+	if errors.As(cerr, &ce) {
+		d.add("config", statusFail, cerr.Error(), fixFile)
+		return
+	}
+	if c.File == "" {
+		d.add("config", statusOK, fmt.Sprintf("no %s (kage uses its defaults)", name), "")
+	} else {
+		d.add("config", statusOK, fmt.Sprintf("%s parses (%s)", name, file), "")
+	}
+	if cerr != nil {
+		fix := ""
+		var h hinter
+		if errors.As(cerr, &h) {
+			fix = h.Hint()
+		}
+		d.add("context", statusFail, "cannot tell the scopes of this directory: "+cerr.Error(), fix)
+	}
+}
+
+// checkKeychain lists kage's items, which is also how doctor learns that
+// the keychain answers: never by reading a value.
+func (d *doctorRun) checkKeychain(ctx context.Context) error {
+	d.inv, d.invErr = d.k.Inventory(ctx)
+	var ue *keyring.UnavailableError
+	var ne *keyring.NoInventoryError
+	switch {
+	case d.invErr == nil:
+		what := fmt.Sprintf("collection %q unlocked", d.inv.Collection)
+		if d.inv.Provider != "" {
+			what = d.inv.Provider + ", " + what
+		}
+		d.add("keychain", statusOK, fmt.Sprintf("Secret Service answers (%s)", what), "")
+	case errors.As(d.invErr, &ne):
+		d.add("keychain", statusOK, "the keychain answers", "")
+	case errors.As(d.invErr, &ue):
+		d.add("keychain", statusFail, ue.Reason, ue.Fix)
+	default:
+		// Interrupted: report prints it.
+		return d.invErr
+	}
+	return nil
+}
+
+// indexState tells what is wrong with an index file Load refused.
+type indexState int
+
+const (
+	indexCorrupt indexState = iota
+	indexUnreadable
+	indexNewer
+)
+
+// knownIndexVersion is the index format this kage writes (keyring's
+// indexVersion): a file with a greater one comes from a newer kage and is
+// left alone even by --fix.
+const knownIndexVersion = 1
+
+func classifyIndex(path string) indexState {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return indexUnreadable
+	}
+	var v struct {
+		Version int `json:"version"`
+	}
+	if json.Unmarshal(data, &v) == nil && v.Version > knownIndexVersion {
+		return indexNewer
+	}
+	return indexCorrupt
+}
+
+// checkIndex loads the index; ok is false when it cannot be used.
+func (d *doctorRun) checkIndex() (entries []keyring.Entry, ok bool) {
+	ix := d.k.Index()
+	path := displayPath(ix.Path())
+	entries, err := ix.Load()
+	if err != nil {
+		var ie *keyring.IndexError
+		msg := err.Error()
+		if errors.As(err, &ie) {
+			msg = fmt.Sprintf("index %s %s", path, ie.Msg)
+		}
+		switch classifyIndex(ix.Path()) {
+		case indexUnreadable:
+			d.add("index", statusFail, msg, "chmod 600 "+fixPath(path)+" (as its owner)")
+		case indexNewer:
+			d.add("index", statusFail, msg, "use the newer kage that wrote it, or move it aside and run kage doctor --fix")
+		default:
+			var ne *keyring.NoInventoryError
+			if errors.As(d.invErr, &ne) {
+				d.add("index", statusFail, msg, "move it aside and set the secrets again to list them (the values stay in the keychain)")
+			} else {
+				d.addRepairable("index", msg, "kage doctor --fix (moves it aside and rebuilds it from the keychain)")
+			}
+		}
+		return nil, false
+	}
+	if _, err := os.Stat(ix.Path()); errors.Is(err, fs.ErrNotExist) {
+		d.add("index", statusOK, fmt.Sprintf("no index yet (nothing set; it will be %s)", path), "")
+		return nil, true
+	}
+	d.add("index", statusOK, fmt.Sprintf("index lists %s (%s)", countOf(len(entries), "secret"), path), "")
+	return entries, true
+}
+
+func countOf(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// checkPermissions warns about kage's files that others can read or
+// write. The index lists names only, but names say what you have; anyone
+// who can write config.toml can move repositories into your namespaces.
+// An editor creates config.toml 0644, which is fine: it holds no secret.
+func (d *doctorRun) checkPermissions() {
+	if runtime.GOOS == "windows" {
+		// Mode bits mean nothing there; %APPDATA% is private to the user.
+		return
+	}
+	type want struct {
+		path string
+		dir  bool
+		deny fs.FileMode // bits that must be clear
+		what string
+		why  string
+	}
+	checks := []want{
+		{d.e.paths.Data, true, 0o077, "data folder", "others can list your secrets' names"},
+		{d.k.Index().Path(), false, 0o077, keyring.IndexFile, "others can read your secrets' names"},
+	}
+	if d.e.paths.Config != d.e.paths.Data {
+		checks = append(checks, want{d.e.paths.Config, true, 0o022, "config folder", "others can change your configuration"})
+	}
+	checks = append(checks, want{d.e.paths.ConfigFile(), false, 0o022, config.FileName, "others can move repositories into your namespaces"})
+	var shown []string
+	warned := false
+	for _, c := range checks {
+		fi, err := os.Stat(c.path)
+		if err != nil {
+			continue
+		}
+		mode := fi.Mode().Perm()
+		shown = append(shown, fmt.Sprintf("%s %04o", c.what, mode))
+		if mode&c.deny == 0 {
+			continue
+		}
+		warned = true
+		to := mode &^ c.deny
+		if c.deny == 0o077 && c.dir {
+			to = 0o700
+		} else if c.deny == 0o077 {
+			to = 0o600
+		}
+		d.add("permissions", statusWarn, fmt.Sprintf("%s %s is mode %04o: %s", c.what, displayPath(c.path), mode, c.why),
+			fmt.Sprintf("chmod %o %s", to, fixPath(displayPath(c.path))))
+	}
+	if !warned && len(shown) > 0 {
+		d.add("permissions", statusOK, "kage's files are private ("+strings.Join(shown, ", ")+")", "")
+	}
+}
+
+// keyringRef is one secret the keychain holds under kage's naming, its
+// duplicates merged.
+type keyringRef struct {
+	scope             scope.Scope
+	name              string
+	created, modified time.Time
+	count             int
+}
+
+// comparison is the index against the keychain.
+type comparison struct {
+	held    map[keyring.Ref]*keyringRef
+	foreign []keyring.Item
+	// why[i] says why foreign[i] is not a kage secret.
+	why     []string
+	missing []keyring.Entry // listed, but no item
+	invalid []keyring.Entry // listed, but no kage secret can be there
+	lacking []keyring.Ref   // held, but not listed; sorted
+	agree   int
+}
+
+// kageName says why scope and name cannot be a kage secret, or "".
+func kageName(sc, name string) (scope.Scope, string) {
+	s, err := scope.FromCanonical(sc)
+	if err != nil {
+		return s, "not a kage scope"
+	}
+	if !shellenv.ValidName(name) || len(name) > maxNameLen {
+		return s, "not a variable name"
+	}
+	return s, ""
+}
+
+func compareIndex(entries []keyring.Entry, inv *keyring.Inventory) comparison {
+	c := comparison{held: map[keyring.Ref]*keyringRef{}}
+	for _, it := range inv.Items {
+		s, why := kageName(it.Scope, it.Name)
+		if why != "" {
+			c.foreign = append(c.foreign, it)
+			c.why = append(c.why, why)
+			continue
+		}
+		r := keyring.Ref{Scope: it.Scope, Name: it.Name}
+		h := c.held[r]
+		if h == nil {
+			h = &keyringRef{scope: s, name: it.Name, created: it.Created, modified: it.Modified}
+			c.held[r] = h
+		} else {
+			if !it.Created.IsZero() && (h.created.IsZero() || it.Created.Before(h.created)) {
+				h.created = it.Created
+			}
+			if it.Modified.After(h.modified) {
+				h.modified = it.Modified
+			}
+		}
+		h.count++
+	}
+	listed := map[keyring.Ref]bool{}
+	for _, en := range entries {
+		r := en.Ref()
+		if _, why := kageName(en.Scope, en.Name); why != "" || listed[r] {
+			c.invalid = append(c.invalid, en)
+			continue
+		}
+		listed[r] = true
+		if c.held[r] == nil {
+			c.missing = append(c.missing, en)
+		} else {
+			c.agree++
+		}
+	}
+	for r := range c.held {
+		if !listed[r] {
+			c.lacking = append(c.lacking, r)
+		}
+	}
+	slices.SortFunc(c.lacking, compareRefs)
+	return c
+}
+
+// compareRefs orders refs as the index does: by name, then scope.
+func compareRefs(a, b keyring.Ref) int {
+	return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Scope, b.Scope))
+}
+
+// crossCheck reports where the index and the keychain disagree.
+func (d *doctorRun) crossCheck(entries []keyring.Entry) {
+	const check = "index-keychain"
+	var ne *keyring.NoInventoryError
+	switch {
+	case errors.As(d.invErr, &ne):
+		d.add(check, statusSkip, "cannot check the index against the keychain: "+ne.Reason, "")
+		return
+	case d.inv == nil:
+		d.add(check, statusSkip, "cannot check the index against the keychain until the keychain answers", "")
+		return
+	}
+	c := compareIndex(entries, d.inv)
+	if len(c.missing)+len(c.invalid)+len(c.lacking) == 0 {
+		d.add(check, statusOK, fmt.Sprintf("index and keychain agree (%s)", countOf(c.agree, "secret")), "")
+	}
+	for _, en := range c.missing {
+		s, _ := scope.FromCanonical(en.Scope)
+		d.addRepairable(check, fmt.Sprintf("index lists %s in %s but the keychain has no such item", en.Name, safeText(s.Display())),
+			fmt.Sprintf("kage secret delete %s --scope %s, or set it again", en.Name, fixWord(s.Display())))
+	}
+	for _, en := range c.invalid {
+		_, why := kageName(en.Scope, en.Name)
+		if why == "" {
+			why = "listed twice"
+		}
+		d.addRepairable(check, fmt.Sprintf("index lists %q in %q (%s)", en.Name, en.Scope, why),
+			"kage doctor --fix drops the entry")
+	}
+	for _, r := range c.lacking {
+		d.addRepairable(check, fmt.Sprintf("the keychain holds %s in %s that the index lacks", r.Name, safeText(c.held[r].scope.Display())),
+			"kage doctor --fix")
+	}
+	var dups []keyring.Ref
+	for r, h := range c.held {
+		if h.count > 1 {
+			dups = append(dups, r)
+		}
+	}
+	slices.SortFunc(dups, compareRefs)
+	for _, r := range dups {
+		h := c.held[r]
+		d.add(check, statusWarn, fmt.Sprintf("the keychain holds %d items for %s in %s; kage reads the most recently changed", h.count, r.Name, safeText(h.scope.Display())),
+			"remove the others in Seahorse (search for "+safeText(keyring.Service(r.Scope))+")")
+	}
+	for i, it := range c.foreign {
+		fix := "if you do not need it, remove it in Seahorse"
+		if printable(it.Scope + it.Name) {
+			fix = fmt.Sprintf("if you do not need it: secret-tool clear service %s username %s",
+				fixWord(keyring.Service(it.Scope)), fixWord(it.Name))
+		}
+		d.add(check, statusWarn, fmt.Sprintf("the keychain holds %s under service %s (%s); kage leaves it alone", strconv.Quote(it.Name), strconv.Quote(keyring.Service(it.Scope)), c.why[i]), fix)
+	}
+}
+
+// errLeaveIndex stops a repair that would move aside an index this kage
+// must not touch.
+var errLeaveIndex = errors.New("leave the index alone")
+
+// repair rebuilds the index from the keychain under the index lock (see
+// keyring.Index.Repair), listing the keychain again inside the lock so no
+// concurrent kage write is lost. It only ever writes the index.
+func (d *doctorRun) repair(ctx context.Context) error {
+	const check = "index-repair"
+	if d.inv == nil {
+		var ne *keyring.NoInventoryError
+		if errors.As(d.invErr, &ne) {
+			d.add(check, statusSkip, "cannot repair the index: "+ne.Reason, "")
+		} else {
+			d.add(check, statusSkip, "cannot repair the index until the keychain answers", "")
+		}
+		return nil
+	}
+	if entries, err := d.k.Index().Load(); err == nil {
+		if _, changes := rebuildIndex(entries, d.inv, d.e.now()); len(changes) == 0 {
+			// Nothing to mend: no need for the lock, which would create
+			// the data folder on a first run.
+			return nil
+		}
+	}
+	var changes []string
+	var fresh *keyring.Inventory
+	aside, err := d.k.Index().Repair(ctx, func(entries []keyring.Entry, loadErr error) ([]keyring.Entry, error) {
+		if loadErr != nil {
+			if classifyIndex(d.k.Index().Path()) != indexCorrupt {
+				return nil, errLeaveIndex
+			}
+		}
+		inv, err := d.k.Inventory(ctx)
+		if err != nil {
+			return nil, err
+		}
+		fresh = inv
+		out, ch := rebuildIndex(entries, inv, d.e.now().UTC())
+		if len(ch) == 0 && loadErr == nil {
+			return nil, errLeaveIndex // nothing to change: leave the file as it is
+		}
+		changes = ch
+		return out, nil
+	})
+	switch {
+	case errors.Is(err, errLeaveIndex):
+		if fresh != nil {
+			d.inv = fresh
+		}
+		return nil
+	case errors.Is(err, context.Canceled):
+		return err
+	case err != nil:
+		fix := ""
+		var h hinter
+		if errors.As(err, &h) {
+			fix = h.Hint()
+		}
+		d.add(check, statusFail, "cannot repair the index: "+err.Error(), fix)
+		return nil
+	}
+	d.inv = fresh
+	if aside != "" {
+		d.add(check, statusFixed, fmt.Sprintf("moved the unusable index aside to %s and rebuilt it from the keychain", displayPath(aside)), "")
+	}
+	for _, c := range changes {
+		d.add(check, statusFixed, c, "")
+	}
+	return nil
+}
+
+// rebuildIndex makes the index agree with the keychain: entries whose item is
+// there are kept as they are, the others dropped; items the index lacks
+// are added with the item's own times. It returns the new entries and one
+// line per change.
+func rebuildIndex(entries []keyring.Entry, inv *keyring.Inventory, now time.Time) ([]keyring.Entry, []string) {
+	c := compareIndex(entries, inv)
+	var changes []string
+	var out []keyring.Entry
+	seen := map[keyring.Ref]bool{}
+	for _, en := range entries {
+		s, why := kageName(en.Scope, en.Name)
+		switch {
+		case why == "" && seen[en.Ref()]:
+			why = "listed twice"
+			fallthrough
+		case why != "":
+			changes = append(changes, fmt.Sprintf("dropped %q in %q from the index (%s)", en.Name, en.Scope, why))
+		case c.held[en.Ref()] == nil:
+			changes = append(changes, fmt.Sprintf("dropped %s in %s from the index: its keychain item is gone", en.Name, safeText(s.Display())))
+		default:
+			seen[en.Ref()] = true
+			out = append(out, en)
+		}
+	}
+	for _, r := range c.lacking {
+		h := c.held[r]
+		created := firstSet(h.created, h.modified, now)
+		out = append(out, keyring.Entry{Scope: r.Scope, Name: r.Name, Created: created, Updated: firstSet(h.modified, created)})
+		changes = append(changes, fmt.Sprintf("added %s in %s to the index, from its keychain item", r.Name, safeText(h.scope.Display())))
+	}
+	return out, changes
+}
+
+func firstSet(ts ...time.Time) time.Time {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// rcShell is where a shell reads its start-up code and the line that
+// loads kage's hook there.
+type rcShell struct {
+	name  string
+	files []string // the first is where the hook belongs
+	line  string
+	// marks are what an rc file holding the hook mentions.
+	marks []string
+}
+
+// rcShells lists each shell's rc files, as the shells look for them.
+func rcShells(getenv func(string) string, home, goos string) []rcShell {
+	cfg := getenv("XDG_CONFIG_HOME")
+	if cfg == "" || !filepath.IsAbs(cfg) {
+		cfg = filepath.Join(home, ".config")
+	}
+	zdot := getenv("ZDOTDIR")
+	if zdot == "" {
+		zdot = home
+	}
+	nuDir := filepath.Join(cfg, "nushell")
+	pwshDir := filepath.Join(cfg, "powershell")
+	switch goos {
+	case "darwin":
+		if getenv("XDG_CONFIG_HOME") == "" {
+			nuDir = filepath.Join(home, "Library", "Application Support", "nushell")
+		}
+	case "windows":
+		app := getenv("APPDATA")
+		nuDir = filepath.Join(app, "nushell")
+		pwshDir = filepath.Join(home, "Documents", "PowerShell")
+	}
+	hook := []string{"kage hook"}
+	fishFiles := []string{filepath.Join(cfg, "fish", "config.fish")}
+	if conf, _ := filepath.Glob(filepath.Join(cfg, "fish", "conf.d", "*.fish")); len(conf) > 0 {
+		fishFiles = append(fishFiles, conf...)
+	}
+	return []rcShell{
+		{"bash", []string{filepath.Join(home, ".bashrc"), filepath.Join(home, ".bash_profile"), filepath.Join(home, ".bash_login"), filepath.Join(home, ".profile")},
+			`eval "$(kage hook bash)"`, hook},
+		{"zsh", []string{filepath.Join(zdot, ".zshrc"), filepath.Join(zdot, ".zshenv"), filepath.Join(zdot, ".zprofile"), filepath.Join(zdot, ".zlogin")},
+			`eval "$(kage hook zsh)"`, hook},
+		{"fish", fishFiles, "kage hook fish | source", hook},
+		{"elvish", []string{filepath.Join(cfg, "elvish", "rc.elv"), filepath.Join(home, ".elvish", "rc.elv")},
+			"eval (kage hook elvish | slurp)", hook},
+		// nushell cannot source a command's output: the README has the hook
+		// saved to kage.nu and config.nu source it.
+		{"nu", []string{filepath.Join(nuDir, "config.nu"), filepath.Join(nuDir, "env.nu")},
+			"source kage.nu (after: kage hook nu | save -f " + displayPath(filepath.Join(nuDir, "kage.nu")) + ")", []string{"kage hook", "kage.nu"}},
+		{"pwsh", []string{filepath.Join(pwshDir, "Microsoft.PowerShell_profile.ps1"), filepath.Join(pwshDir, "profile.ps1")},
+			"kage hook pwsh | Out-String | Invoke-Expression", hook},
+	}
+}
+
+// loginShell names the user's shell from $SHELL; "" when kage has no hook
+// for it or cannot tell.
+func loginShell(getenv func(string) string, goos string) string {
+	name := strings.ToLower(filepath.Base(getenv("SHELL")))
+	name = strings.TrimSuffix(strings.TrimPrefix(name, "-"), ".exe")
+	switch name {
+	case "bash", "zsh", "fish", "elvish", "nu", "pwsh":
+		return name
+	case "powershell":
+		return "pwsh"
+	}
+	if getenv("SHELL") == "" && goos == "windows" {
+		return "pwsh"
+	}
+	return ""
+}
+
+// hookIn returns the first of files that loads the hook, or "".
+func hookIn(files, marks []string) string {
+	for _, f := range files {
+		if rcMentions(f, marks) {
+			return f
+		}
+	}
+	return ""
+}
+
+// rcMentions reports whether a line of file, not a comment, holds one of
+// marks.
+func rcMentions(file string, marks []string) bool {
+	f, err := os.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, m := range marks {
+			if strings.Contains(line, m) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkHook looks for the prompt hook in the rc files of the shell $SHELL
+// names. Without it kage still works (kage env, kage exec): a warning.
+func (d *doctorRun) checkHook() {
+	home := d.e.getenv("HOME")
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	shells := rcShells(d.e.getenv, home, runtime.GOOS)
+	name := loginShell(d.e.getenv, runtime.GOOS)
+	for _, s := range shells {
+		if s.name != name {
+			continue
+		}
+		if f := hookIn(s.files, s.marks); f != "" {
+			d.add("hook", statusOK, "prompt hook installed in "+displayPath(f), "")
+			return
+		}
+		d.add("hook", statusWarn, "the prompt hook is not installed in "+displayPath(s.files[0]),
+			"add the line: "+s.line)
+		return
+	}
+	// An unknown $SHELL: any shell's rc file will do.
+	for _, s := range shells {
+		if f := hookIn(s.files, s.marks); f != "" {
+			d.add("hook", statusOK, "prompt hook installed in "+displayPath(f), "")
+			return
+		}
+	}
+	d.add("hook", statusWarn, fmt.Sprintf("the prompt hook is not installed (no rc file of a shell kage knows loads it; SHELL is %s)", safeText(d.e.getenv("SHELL"))),
+		`add eval "$(kage hook bash)" to ~/.bashrc, or your shell's line from kage hook --help`)
+}
+
+// safeText writes s as is, or Go-quoted when it holds control characters or
+// invalid UTF-8: names from other programs' items must not reach a
+// terminal raw.
+func safeText(s string) string {
+	if printable(s) && s != "" {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) && r != ' ' {
+			return false
+		}
+	}
+	return true
+}
+
+// fixWord writes s as one POSIX shell word for the fix lines.
+func fixWord(s string) string {
+	if s != "" && !fixNeedsQuote(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// fixPath quotes a path displayPath wrote, leaving a leading ~/ outside
+// the quotes so that the shell still expands it.
+func fixPath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		return "~/" + fixWord(rest)
+	}
+	return fixWord(p)
+}
+
+func fixNeedsQuote(s string) bool {
+	for _, c := range []byte(s) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("_@%+=:,./~-", c) >= 0:
+		default:
+			return true
+		}
+	}
+	return false
 }

@@ -229,7 +229,7 @@ func newTerminalArgv(t *testing.T, bus *testkeyring.Bus, home string, argv []str
 		t.Skip("tmux is not installed: skipping the terminal test")
 	}
 	term := &terminal{t: t, socket: fmt.Sprintf("kage-test-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-")), env: kageCmd(t, bus, home, "").Env}
-	term.tmux(append([]string{"new-session", "-d", "-x", "200", "-y", "50"}, argv...)...)
+	term.tmux(append([]string{"new-session", "-d", "-c", home, "-x", "200", "-y", "50"}, argv...)...)
 	pid, _ := strconv.Atoi(strings.TrimSpace(term.tmux("display-message", "-p", "#{pane_pid}")))
 	t.Cleanup(func() {
 		_ = exec.Command("tmux", "-L", term.socket, "kill-server").Run()
