@@ -41,7 +41,7 @@ func (e *IndexError) Error() string { return fmt.Sprintf("index %s %s", e.Path, 
 
 // Hint tells the user how to recover.
 func (e *IndexError) Hint() string {
-	return "kage never overwrites it: move it aside (the values stay in the keychain) and set the secrets again to list them"
+	return "kage never overwrites it; kage doctor --fix moves it aside and rebuilds it from the keychain, where the values are untouched"
 }
 
 type indexFile struct {
