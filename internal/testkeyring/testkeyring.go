@@ -276,6 +276,14 @@ func kill(cmd *exec.Cmd, done chan struct{}) {
 	if cmd == nil || cmd.Process == nil {
 		return
 	}
+	select {
+	case <-done:
+		// Already exited and reaped: its PID, and so its process group
+		// number, may now belong to another test's daemon (pid_max is
+		// often 32768 and a test run starts thousands of processes).
+		return
+	default:
+	}
 	killGroup(cmd.Process)
 	select {
 	case <-done:
