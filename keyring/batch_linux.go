@@ -41,6 +41,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -159,20 +160,27 @@ func connectSession(ctx context.Context) (*dbus.Conn, error) {
 	return conn, nil
 }
 
-// readBatch dials, reads refs and translates errors as the one-by-one path
-// does. The whole batch, dial included, is bounded by k.timeout: the
-// connection lives in a context that ends with the batch, so godbus calls
-// still waiting are cancelled rather than abandoned.
+// readBatch dials and reads refs, bounded by k.timeout (see withSession).
 func (k *Keychain) readBatch(ctx context.Context, dial dialFunc, refs []Ref) (map[Ref][]byte, error) {
 	refs = uniqueRefs(refs)
 	if len(refs) == 0 {
 		// Nothing to read: a directory without secrets must not need a bus.
 		return map[Ref][]byte{}, nil
 	}
-	bctx, cancel := context.WithTimeout(ctx, k.timeout)
+	return withSession(ctx, k.timeout, "get", dial, func(ctx context.Context, conn *dbus.Conn) (map[Ref][]byte, error) {
+		return batchRead(ctx, conn, refs)
+	})
+}
+
+// withSession dials and runs fn on the connection, the whole bounded by
+// timeout, and translates errors as go-keyring's path does. The connection
+// lives in a context that ends with the call, so godbus calls still waiting
+// are cancelled rather than abandoned; op names the call in a timeout.
+func withSession[T any](ctx context.Context, timeout time.Duration, op string, dial dialFunc, fn func(context.Context, *dbus.Conn) (T, error)) (T, error) {
+	bctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	type result struct {
-		out map[Ref][]byte
+		out T
 		err error
 	}
 	done := make(chan result, 1)
@@ -183,7 +191,7 @@ func (k *Keychain) readBatch(ctx context.Context, dial dialFunc, refs []Ref) (ma
 			return
 		}
 		defer conn.Close()
-		out, err := batchRead(bctx, conn, refs)
+		out, err := fn(bctx, conn)
 		done <- result{out, err}
 	}()
 	var r result
@@ -192,19 +200,20 @@ func (k *Keychain) readBatch(ctx context.Context, dial dialFunc, refs []Ref) (ma
 	case <-bctx.Done():
 		r.err = bctx.Err()
 	}
+	var zero T
 	switch {
 	case r.err == nil:
 		return r.out, nil
 	case ctx.Err() != nil:
-		return nil, ctx.Err()
+		return zero, ctx.Err()
 	case bctx.Err() != nil:
-		return nil, timeoutError("get", k.timeout)
+		return zero, timeoutError(op, timeout)
 	}
 	var ue *UnavailableError
 	if errors.As(r.err, &ue) {
-		return nil, r.err
+		return zero, r.err
 	}
-	return nil, translate(r.err, "", "")
+	return zero, translate(r.err, "", "")
 }
 
 // uniqueRefs drops repeated refs, keeping the first of each.

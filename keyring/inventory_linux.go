@@ -43,42 +43,7 @@ func (k *Keychain) Inventory(ctx context.Context) (*Inventory, error) {
 // inventory dials and lists, bounded by k.timeout, and translates errors as
 // readBatch does.
 func (k *Keychain) inventory(ctx context.Context, dial dialFunc) (*Inventory, error) {
-	bctx, cancel := context.WithTimeout(ctx, k.timeout)
-	defer cancel()
-	type result struct {
-		inv *Inventory
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		conn, err := dial(bctx)
-		if err != nil {
-			done <- result{err: err}
-			return
-		}
-		defer conn.Close()
-		inv, err := listItems(bctx, conn)
-		done <- result{inv, err}
-	}()
-	var r result
-	select {
-	case r = <-done:
-	case <-bctx.Done():
-		r.err = bctx.Err()
-	}
-	switch {
-	case r.err == nil:
-		return r.inv, nil
-	case ctx.Err() != nil:
-		return nil, ctx.Err()
-	case bctx.Err() != nil:
-		return nil, timeoutError("list", k.timeout)
-	}
-	var ue *UnavailableError
-	if errors.As(r.err, &ue) {
-		return nil, r.err
-	}
-	return nil, translate(r.err, "", "")
+	return withSession(ctx, k.timeout, "list", dial, listItems)
 }
 
 // errInventoryLocked is a locked collection; translate makes it the same

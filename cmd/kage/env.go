@@ -67,6 +67,22 @@ func pickShell(e *env, cmd *cli.Command) (shellenv.Shell, error) {
 	return sh, nil
 }
 
+// resolveAt resolves every name of the chain of --dir, or of the current
+// directory. The store starts connecting first, so the keychain handshake
+// overlaps scope detection.
+func (e *env) resolveAt(ctx context.Context, cmd *cli.Command) (*scope.Context, []resolved, error) {
+	store, err := e.secretsPrepared()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := e.contextAt(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := resolve(ctx, store, c.Chain(), e.stderr)
+	return c, res, err
+}
+
 // contextAt detects the context of --dir, or of the current directory.
 func (e *env) contextAt(cmd *cli.Command) (*scope.Context, error) {
 	return e.contextFor(cmd, cmd.String("dir"))
@@ -80,15 +96,7 @@ func envAction(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	store, err := e.secretsPrepared()
-	if err != nil {
-		return err
-	}
-	c, err := e.contextAt(cmd)
-	if err != nil {
-		return err
-	}
-	res, err := resolve(ctx, store, c.Chain(), e.stderr)
+	c, res, err := e.resolveAt(ctx, cmd)
 	if err != nil {
 		return err
 	}
@@ -177,15 +185,7 @@ func execAction(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return &exitError{code: 127, err: fmt.Errorf("command %q not found", args[0])}
 	}
-	store, err := e.secretsPrepared()
-	if err != nil {
-		return err
-	}
-	c, err := e.contextAt(cmd)
-	if err != nil {
-		return err
-	}
-	res, err := resolve(ctx, store, c.Chain(), e.stderr)
+	_, res, err := e.resolveAt(ctx, cmd)
 	if err != nil {
 		return err
 	}
