@@ -3,6 +3,7 @@ module github.com/kage-cli/kage
 go 1.26.8
 
 require (
+	filippo.io/age v1.3.2
 	github.com/godbus/dbus/v5 v5.2.4
 	github.com/gofrs/flock v0.13.2
 	github.com/mattn/go-isatty v0.0.24
@@ -15,6 +16,8 @@ require (
 )
 
 require (
+	filippo.io/hpke v0.4.0 // indirect
 	github.com/danieljoos/wincred v1.2.3 // indirect
-	golang.org/x/tools v0.26.0 // indirect
+	golang.org/x/crypto v0.55.0 // indirect
+	golang.org/x/tools v0.49.0 // indirect
 )

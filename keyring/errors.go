@@ -30,14 +30,15 @@ func (e *NotFoundError) Is(target error) bool { return target == ErrNotFound }
 // TooBigError refuses a value the keychain of this system cannot hold; it is
 // returned before anything is written.
 type TooBigError struct {
-	Name   string
-	Size   int
-	Limit  int
+	Name  string
+	Size  int
+	Limit int
+	// System names the store: "macOS keychain", "file store", …
 	System string
 }
 
 func (e *TooBigError) Error() string {
-	return fmt.Sprintf("value of %q is %d bytes; the %s keychain holds at most %d bytes for it", e.Name, e.Size, e.System, e.Limit)
+	return fmt.Sprintf("value of %q is %d bytes; the %s holds at most %d bytes for it", e.Name, e.Size, e.System, e.Limit)
 }
 
 // UnavailableError says the keychain cannot be reached and how to fix it.
@@ -71,8 +72,8 @@ func timeoutError(op string, d time.Duration) error {
 
 // Hints for errors that say the Secret Service cannot be reached.
 const (
-	fixNoBus = "start a D-Bus session (log in to a desktop, or run: eval \"$(dbus-launch --sh-syntax)\") and a Secret Service such as gnome-keyring"
-	fixNoSS  = "install and start a Secret Service: sudo apt install gnome-keyring, then: eval \"$(printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets)\""
+	fixNoBus = "start a D-Bus session (log in to a desktop, or run: eval \"$(dbus-launch --sh-syntax)\") and a Secret Service such as gnome-keyring; or, where no keychain runs, keep secrets in an encrypted file: kage init --backend file"
+	fixNoSS  = "install and start a Secret Service: sudo apt install gnome-keyring, then: eval \"$(printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets)\"; or, where no keychain runs, keep secrets in an encrypted file: kage init --backend file"
 	fixLock  = "unlock the login keyring (Seahorse, or on a headless machine: printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --replace --unlock --components=secrets)"
 )
 

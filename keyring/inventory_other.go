@@ -28,5 +28,5 @@ func (k *Keychain) Inventory(ctx context.Context) (*Inventory, error) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	return nil, &NoInventoryError{Reason: fmt.Sprintf("go-keyring has no call that lists the %s keychain's items", systemName(runtime.GOOS))}
+	return nil, &NoInventoryError{Reason: fmt.Sprintf("go-keyring has no call that lists the items of the %s", systemName(runtime.GOOS))}
 }

@@ -37,6 +37,9 @@ func NewKeychain(dataDir string) *Keychain {
 	return &Keychain{index: OpenIndex(dataDir), timeout: Timeout, now: time.Now, precheck: checkBus}
 }
 
+// MaxValue is the largest value Set takes for scope and name here.
+func (k *Keychain) MaxValue(scope, name string) int { return MaxValue(scope, name) }
+
 // Index returns the store's index.
 func (k *Keychain) Index() *Index { return k.index }
 

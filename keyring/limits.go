@@ -43,11 +43,11 @@ func quotedLen(s string) int { return len(s) + 2 + 4*strings.Count(s, "'") }
 func systemName(goos string) string {
 	switch goos {
 	case "darwin":
-		return "macOS"
+		return "macOS keychain"
 	case "windows":
-		return "Windows"
+		return "Windows Credential Manager"
 	}
-	return "Secret Service"
+	return "Secret Service keychain"
 }
 
 func checkSize(scope, name string, value []byte) error {

@@ -22,6 +22,9 @@ type Store interface {
 	// List returns every secret's metadata, sorted by name then scope;
 	// never a value.
 	List(ctx context.Context) ([]Entry, error)
+	// MaxValue is the largest value Set takes for scope and name: Set
+	// refuses larger ones with a *TooBigError before writing anything.
+	MaxValue(scope, name string) int
 	// GetMany reads several values for one resolution. Refs that are not
 	// stored are absent from the result; any other failure fails the call.
 	GetMany(ctx context.Context, refs []Ref) (map[Ref][]byte, error)
