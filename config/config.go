@@ -89,6 +89,12 @@ type Secrets struct {
 	Region string `toml:"region"`
 	// VaultURL is the Azure Key Vault address for the azure backend.
 	VaultURL string `toml:"vault_url"`
+	// File is the file backend's encrypted file; default secrets.age in
+	// the data folder.
+	File string `toml:"file"`
+	// Identity is the age identity file that opens File; default
+	// identity.txt in the data folder when it exists, else a passphrase.
+	Identity string `toml:"identity"`
 }
 
 // Error reports a problem in config.toml with the file and, where known,
@@ -143,7 +149,7 @@ func decodeError(file string, err error) error {
 	if errors.As(err, &missing) && len(missing.Errors) > 0 {
 		first := missing.Errors[0]
 		line, _ := first.Position()
-		return &Error{File: file, Line: line, Msg: fmt.Sprintf("unknown key %q; valid keys are secrets.backend, secrets.region, secrets.vault_url and [namespaces]", strings.Join(first.Key(), "."))}
+		return &Error{File: file, Line: line, Msg: fmt.Sprintf("unknown key %q; valid keys are secrets.backend, secrets.file, secrets.identity, secrets.region, secrets.vault_url and [namespaces]", strings.Join(first.Key(), "."))}
 	}
 	var de *toml.DecodeError
 	if errors.As(err, &de) {

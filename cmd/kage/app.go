@@ -30,6 +30,8 @@ func kageVersion() string {
 // env is what a command may touch of the outside world; tests give their
 // own.
 type env struct {
+	// ctx is the run's context, for prompts deep in a store.
+	ctx    context.Context
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
@@ -54,7 +56,7 @@ func (e *env) config() (*config.Config, error) {
 	return c, nil
 }
 
-// secrets returns the store the configuration chooses.
+// secrets returns the store the configuration chooses (backend.go).
 func (e *env) secrets() (keyring.Store, error) {
 	if e.store != nil {
 		return e.store, nil
@@ -63,12 +65,8 @@ func (e *env) secrets() (keyring.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch b := c.Secrets.Backend; b {
-	case "", "keyring":
-		e.store = keyring.NewKeychain(e.paths.Data)
-	default:
-		return nil, withHint(fmt.Errorf("backend %q is not available in this version of kage", b),
-			fmt.Sprintf("set backend = \"keyring\" in %s", c.File))
+	if e.store, err = e.openBackend(c); err != nil {
+		return nil, err
 	}
 	return e.store, nil
 }
@@ -142,7 +140,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return report(stderr, err)
 	}
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now, paths: paths}
+	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now, paths: paths}
 	if len(args) == 3 && args[1] == "hook-env" {
 		// The prompt hook runs this at every prompt: skip building the
 		// command tree, which costs more than the work when nothing changed.
@@ -183,6 +181,7 @@ func newApp(e *env, args []string) *cli.Command {
 		completionCommand(e),
 		completeCommand(e),
 		doctorCommand(e),
+		initCommand(e),
 		versionCommand(e),
 	}
 	if len(args) > 1 {

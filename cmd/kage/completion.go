@@ -182,7 +182,7 @@ func completeData(e *env, ns string) *completion {
 		opts.Config = nil
 		c.ctx, _ = scope.Detect("", opts)
 	}
-	c.entries, _ = keyring.OpenIndex(e.paths.Data).Load()
+	c.entries = e.completionEntries(cfg)
 	return c
 }
 

@@ -84,6 +84,11 @@ type doctorRun struct {
 
 	inv    *keyring.Inventory // nil when the keychain cannot be listed
 	invErr error
+
+	// backend is the store config.toml or KAGE_BACKEND chooses.
+	backend string
+	// files are extra files whose modes checkPermissions checks.
+	files []string
 }
 
 func (d *doctorRun) add(check, status, message, fix string) {
@@ -96,22 +101,27 @@ func (d *doctorRun) addRepairable(check, message, fix string) {
 }
 
 func doctor(ctx context.Context, e *env, fix, asJSON bool) error {
-	d := &doctorRun{e: e, k: keyring.NewKeychain(e.paths.Data)}
+	d := &doctorRun{e: e, k: keyring.NewKeychain(e.paths.Data), backend: "keyring"}
 	d.checkConfig()
-	if err := d.checkKeychain(ctx); err != nil {
-		return err
-	}
-	if fix {
-		if err := d.repair(ctx); err != nil {
+	if d.backend == "file" {
+		d.checkFileStore(ctx, fix)
+		d.checkPermissions()
+	} else if d.backend == "keyring" {
+		if err := d.checkKeychain(ctx); err != nil {
 			return err
 		}
-	}
-	entries, indexOK := d.checkIndex()
-	d.checkPermissions()
-	if indexOK {
-		d.crossCheck(entries)
-	} else {
-		d.add("index-keychain", statusSkip, "cannot check the index against the keychain until the index is repaired", "")
+		if fix {
+			if err := d.repair(ctx); err != nil {
+				return err
+			}
+		}
+		entries, indexOK := d.checkIndex()
+		d.checkPermissions()
+		if indexOK {
+			d.crossCheck(entries)
+		} else {
+			d.add("index-keychain", statusSkip, "cannot check the index against the keychain until the index is repaired", "")
+		}
 	}
 	d.checkHook()
 
@@ -193,9 +203,15 @@ func (d *doctorRun) checkConfig() {
 		return
 	}
 	d.e.cfg = c
-	if b := c.Secrets.Backend; b != "" && b != "keyring" {
-		d.add("config", statusFail, fmt.Sprintf("%s chooses backend %q, which this version of kage does not have", file, b),
-			fmt.Sprintf("set backend = \"keyring\" in %s", file))
+	b, from, berr := d.e.backendName(c)
+	d.backend = b
+	if berr != nil {
+		d.add("backend", statusFail, berr.Error(), "use one of "+strings.Join(config.Backends, ", "))
+		return
+	}
+	if b != "keyring" && b != "file" {
+		d.add("backend", statusFail, fmt.Sprintf("%s chooses the %s backend, which is not built into this kage", from, b),
+			fmt.Sprintf("build kage with it: go build -tags %s ./cmd/kage", b))
 		return
 	}
 	_, cerr := d.e.contextFor(nil, "")
@@ -216,6 +232,54 @@ func (d *doctorRun) checkConfig() {
 			fix = h.Hint()
 		}
 		d.add("context", statusFail, "cannot tell the scopes of this directory: "+cerr.Error(), fix)
+	}
+}
+
+// checkFileStore opens the file backend's file (listing decrypts it, so a
+// wrong identity or passphrase shows here) and has its files' modes checked.
+// The file backend keeps no index, so there is nothing to cross-check or
+// repair.
+func (d *doctorRun) checkFileStore(ctx context.Context, fix bool) {
+	c := d.e.cfg
+	if c == nil {
+		c = &config.Config{}
+	}
+	path, err := d.e.secretsFile(c)
+	if err != nil {
+		d.add("file", statusFail, err.Error(), "correct [secrets] file in config.toml")
+		return
+	}
+	d.files = append(d.files, path)
+	key, err := d.e.fileKey(c)
+	if err != nil {
+		fix := ""
+		var h hinter
+		if errors.As(err, &h) {
+			fix = h.Hint()
+		}
+		d.add("file", statusFail, err.Error(), fix)
+		return
+	}
+	opener := "a passphrase"
+	if key.Passphrase == nil {
+		opener = "an age identity (" + displayPath(key.Source) + ")"
+		if key.Source != "KAGE_AGE_IDENTITY" {
+			d.files = append(d.files, key.Source)
+		}
+	}
+	entries, err := keyring.NewFile(path, key).List(ctx)
+	if err != nil {
+		fix := ""
+		var h hinter
+		if errors.As(err, &h) {
+			fix = h.Hint()
+		}
+		d.add("file", statusFail, oneLine(err.Error()), fix)
+		return
+	}
+	d.add("file", statusOK, fmt.Sprintf("the secrets file %s opens with %s (%s)", displayPath(path), opener, countOf(len(entries), "secret")), "")
+	if fix {
+		d.add("repair", statusOK, "nothing to repair: the file backend keeps no index", "")
 	}
 }
 
@@ -331,6 +395,9 @@ func (d *doctorRun) checkPermissions() {
 	checks := []want{
 		{d.e.paths.Data, true, 0o077, "data folder", "others can list your secrets' names"},
 		{d.k.Index().Path(), false, 0o077, keyring.IndexFile, "others can read your secrets' names"},
+	}
+	for _, f := range d.files {
+		checks = append(checks, want{f, false, 0o077, filepath.Base(f), "others can copy it"})
 	}
 	if d.e.paths.Config != d.e.paths.Data {
 		checks = append(checks, want{d.e.paths.Config, true, 0o022, "config folder", "others can change your configuration"})

@@ -277,7 +277,7 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 		return usagef("", "%s", err)
 	}
 	c, cerr := e.contextFor(nil, "")
-	fp := fingerprint(e.paths, c, cerr)
+	fp := fingerprint(e.paths, c, cerr, e.customSecretsFile())
 	if fp == e.getenv(stateVar) {
 		return nil
 	}
@@ -338,7 +338,7 @@ func hookPlan(loaded []string, res []resolved, fp string) shellenv.Plan {
 
 // fingerprint sums up what decides the secrets of a directory. It is
 // compared at every prompt, so it costs a few stat calls and no keychain.
-func fingerprint(p config.Paths, c *scope.Context, cerr error) string {
+func fingerprint(p config.Paths, c *scope.Context, cerr error, file string) string {
 	var b bytes.Buffer
 	b.WriteString("kage-1\x00")
 	if cerr != nil {
@@ -350,6 +350,12 @@ func fingerprint(p config.Paths, c *scope.Context, cerr error) string {
 		fmt.Fprintf(&b, "%s\x00%s\x00", c.Repo, c.Namespace)
 	}
 	fmt.Fprintf(&b, "%s\x00%s\x00%s\x00", p.Data, stamp(p.ConfigFile()), stamp(filepath.Join(p.Data, keyring.IndexFile)))
+	// The file backend's secrets (at its default place: a custom one is
+	// named in config.toml, whose stamp is above, and watched below).
+	fmt.Fprintf(&b, "%s\x00", stamp(filepath.Join(p.Data, secretsFileName)))
+	if file != "" {
+		fmt.Fprintf(&b, "%s\x00", stamp(file))
+	}
 	sum := sha256.Sum256(b.Bytes())
 	return hex.EncodeToString(sum[:16])
 }

@@ -146,8 +146,8 @@ func checkImport(ctx context.Context, e *env, store keyring.Store, file string, 
 		if err := checkName(en.Name, force); err != nil {
 			msg = err.Error()
 			refused = refused || shellenv.ValidName(en.Name) && len(en.Name) <= maxNameLen
-		} else if limit := keyring.MaxValue(sc.String(), en.Name); len(en.Value) > limit {
-			msg = fmt.Sprintf("the value of %s is %d bytes; the keychain here holds at most %d", en.Name, len(en.Value), limit)
+		} else if limit := store.MaxValue(sc.String(), en.Name); len(en.Value) > limit {
+			msg = fmt.Sprintf("the value of %s is %d bytes; this store holds at most %d", en.Name, len(en.Value), limit)
 		}
 		if msg != "" {
 			problems = append(problems, shellenv.DotenvLineError{Line: en.Line, Msg: msg})

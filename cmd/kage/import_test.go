@@ -251,6 +251,8 @@ type failingStore struct {
 	interrupt context.CancelFunc
 }
 
+func (s *failingStore) MaxValue(string, string) int { return keyring.MaxInput }
+
 func (s *failingStore) Set(ctx context.Context, sc, name string, v []byte) error {
 	if name == s.failOn {
 		if s.interrupt != nil {

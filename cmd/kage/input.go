@@ -80,43 +80,17 @@ func trimNewline(v []byte) []byte {
 	return bytes.TrimSuffix(v, []byte("\n"))
 }
 
-// prompt asks twice with echo off. Ctrl-C restores the terminal and
-// cancels: the read runs aside so the context can win.
+// prompt asks twice with echo off.
 func prompt(ctx context.Context, e *env, name, where string) ([]byte, error) {
 	fd := int(e.stdin.(*os.File).Fd())
-	state, err := term.GetState(fd)
-	if err != nil {
-		return nil, fmt.Errorf("cannot use the terminal for a hidden prompt: %w", err)
-	}
-	defer func() { _ = term.Restore(fd, state) }()
-	ask := func(label string) ([]byte, error) {
-		fmt.Fprint(e.stderr, label)
-		type result struct {
-			v   []byte
-			err error
-		}
-		ch := make(chan result, 1)
-		go func() {
-			v, err := term.ReadPassword(fd)
-			ch <- result{v, err}
-		}()
-		select {
-		case r := <-ch:
-			fmt.Fprintln(e.stderr)
-			return r.v, r.err
-		case <-ctx.Done():
-			fmt.Fprintln(e.stderr)
-			return nil, ctx.Err()
-		}
-	}
-	first, err := ask(fmt.Sprintf("Value for %s (%s): ", name, where))
+	first, err := readHidden(ctx, fd, e.stderr, fmt.Sprintf("Value for %s (%s): ", name, where))
 	if err != nil {
 		return nil, err
 	}
 	if len(first) == 0 {
 		return nil, nil
 	}
-	second, err := ask("Repeat to confirm: ")
+	second, err := readHidden(ctx, fd, e.stderr, "Repeat to confirm: ")
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +98,35 @@ func prompt(ctx context.Context, e *env, name, where string) ([]byte, error) {
 		return nil, errors.New("the two values differ; nothing was stored")
 	}
 	return first, nil
+}
+
+// readHidden shows label on w and reads one line from the terminal fd with
+// echo off. Ctrl-C cancels ctx (main catches SIGINT): the read runs aside
+// so the cancellation wins, and the terminal is restored either way.
+func readHidden(ctx context.Context, fd int, w io.Writer, label string) ([]byte, error) {
+	state, err := term.GetState(fd)
+	if err != nil {
+		return nil, fmt.Errorf("cannot use the terminal for a hidden prompt: %w", err)
+	}
+	defer func() { _ = term.Restore(fd, state) }()
+	fmt.Fprint(w, label)
+	type result struct {
+		v   []byte
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := term.ReadPassword(fd)
+		ch <- result{v, err}
+	}()
+	select {
+	case r := <-ch:
+		fmt.Fprintln(w)
+		return r.v, r.err
+	case <-ctx.Done():
+		fmt.Fprintln(w)
+		return nil, ctx.Err()
+	}
 }
 
 func unwrapPathErr(err error) error {

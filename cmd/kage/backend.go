@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kage-cli/kage/config"
+	"github.com/kage-cli/kage/keyring"
+	"github.com/kage-cli/kage/scope"
+)
+
+// Where the file backend keeps its things in the data folder by default.
+const (
+	secretsFileName  = "secrets.age"
+	identityFileName = "identity.txt"
+)
+
+// backendName is KAGE_BACKEND, else config.toml's [secrets] backend, else
+// keyring.
+func (e *env) backendName(c *config.Config) (name, from string, err error) {
+	name, from = c.Secrets.Backend, "config.toml"
+	if v := e.getenv("KAGE_BACKEND"); v != "" {
+		name, from = v, "KAGE_BACKEND"
+	}
+	if name == "" {
+		return "keyring", "the default", nil
+	}
+	for _, b := range config.Backends {
+		if name == b {
+			return name, from, nil
+		}
+	}
+	return "", "", withHint(fmt.Errorf("unknown backend %q in %s", name, from), "use one of "+strings.Join(config.Backends, ", "))
+}
+
+// openBackend opens the store the configuration chooses. kage never
+// switches backend on its own: a keychain that does not answer is an
+// error that says how to start one or how to choose the file backend.
+func (e *env) openBackend(c *config.Config) (keyring.Store, error) {
+	name, _, err := e.backendName(c)
+	if err != nil {
+		return nil, err
+	}
+	switch name {
+	case "keyring":
+		return keyring.NewKeychain(e.paths.Data), nil
+	case "file":
+		path, err := e.secretsFile(c)
+		if err != nil {
+			return nil, err
+		}
+		key, err := e.fileKey(c)
+		if err != nil {
+			return nil, err
+		}
+		return keyring.NewFile(path, key), nil
+	}
+	return nil, withHint(fmt.Errorf("the %s backend is not built into this kage", name),
+		fmt.Sprintf("build kage with it: go build -tags %s ./cmd/kage (or make build-all)", name))
+}
+
+// secretsFile is the file backend's file: config.toml's [secrets] file, or
+// secrets.age in the data folder.
+func (e *env) secretsFile(c *config.Config) (string, error) {
+	if c.Secrets.File == "" {
+		return filepath.Join(e.paths.Data, secretsFileName), nil
+	}
+	p, err := scope.ExpandHome(c.Secrets.File)
+	if err != nil {
+		return "", fmt.Errorf("config.toml [secrets] file: %w", err)
+	}
+	return filepath.Abs(p)
+}
+
+// fileKey finds what opens the secrets file, first match wins:
+// KAGE_AGE_IDENTITY (an AGE-SECRET-KEY-1… or the path of an identity
+// file), config.toml's [secrets] identity, identity.txt in the data folder
+// (what kage init --backend file creates), and otherwise a passphrase from
+// KAGE_PASSPHRASE or the terminal.
+func (e *env) fileKey(c *config.Config) (keyring.FileKey, error) {
+	if v := e.getenv("KAGE_AGE_IDENTITY"); v != "" {
+		if strings.HasPrefix(strings.TrimSpace(v), "AGE-SECRET-KEY-") {
+			return keyring.ParseIdentity(v)
+		}
+		return keyring.ParseIdentityFile(v)
+	}
+	if c.Secrets.Identity != "" {
+		p, err := scope.ExpandHome(c.Secrets.Identity)
+		if err != nil {
+			return keyring.FileKey{}, fmt.Errorf("config.toml [secrets] identity: %w", err)
+		}
+		return keyring.ParseIdentityFile(p)
+	}
+	def := filepath.Join(e.paths.Data, identityFileName)
+	if _, err := os.Stat(def); err == nil {
+		return keyring.ParseIdentityFile(def)
+	}
+	return keyring.FileKey{Passphrase: e.passphrase, Source: "passphrase"}, nil
+}
+
+// passphrase reads KAGE_PASSPHRASE, or asks on the terminal itself: stdin
+// may be carrying the value being stored.
+func (e *env) passphrase() ([]byte, error) {
+	if v := e.getenv("KAGE_PASSPHRASE"); v != "" {
+		return []byte(v), nil
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil, withHint(errors.New("the secrets file needs its passphrase and there is no terminal to ask on"),
+			"set KAGE_PASSPHRASE, or use an identity: kage init --backend file")
+	}
+	defer tty.Close()
+	return readHidden(e.ctx, int(tty.Fd()), tty, "Passphrase for kage's secrets file: ")
+}
+
+// customSecretsFile is the file backend's file when config.toml names one,
+// for the hook's fingerprint; "" otherwise (the default place is always
+// watched).
+func (e *env) customSecretsFile() string {
+	if e.cfg == nil || e.cfg.Secrets.File == "" {
+		return ""
+	}
+	p, err := e.secretsFile(e.cfg)
+	if err != nil {
+		return ""
+	}
+	return p
+}
+
+// completionEntries lists the secrets for shell completion without ever
+// asking anything: the keychain backend's index, or the file backend's
+// file when an identity opens it — never a passphrase prompt on TAB.
+func (e *env) completionEntries(c *config.Config) []keyring.Entry {
+	if c == nil {
+		c = &config.Config{}
+	}
+	if name, _, err := e.backendName(c); err != nil || name != "file" {
+		entries, _ := keyring.OpenIndex(e.paths.Data).Load()
+		return entries
+	}
+	key, err := e.fileKey(c)
+	if err != nil || key.Passphrase != nil {
+		return nil
+	}
+	path, err := e.secretsFile(c)
+	if err != nil {
+		return nil
+	}
+	entries, _ := keyring.NewFile(path, key).List(context.Background())
+	return entries
+}
