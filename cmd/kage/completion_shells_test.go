@@ -334,7 +334,7 @@ func TestCompletionShells(t *testing.T) {
 	all := []string{"DB_PASSWORD", "DEPLOY_TOKEN", "GLOBAL_ONE", "SHARED"}
 	scopesHere := []string{"global", "namespace", "namespace:backend", "namespace:frontend", "repo", "repo:~/code/api", "repo:~/gone"}
 	queries := []query{
-		{line: "kage ", want: []string{"completion", "doctor", "env", "exec", "help", "hook", "namespace", "secret", "status", "version"}},
+		{line: "kage ", want: []string{"completion", "doctor", "env", "exec", "help", "hook", "init", "namespace", "secret", "status", "version"}},
 		{line: "kage se", want: []string{"secret"}},
 		{line: "kage secret ", want: []string{"delete", "get", "import", "list", "set"}},
 		{line: "kage secret get ", want: all},
@@ -498,6 +498,7 @@ var valueKinds = map[string]string{
 	"shell":     "shells",
 	"dir":       "dirs",
 	"from-file": "files",
+	"backend":   "backends",
 }
 
 // argKinds says what the first argument of each command completes. A new
@@ -519,7 +520,7 @@ var argKinds = map[string]string{
 // silently lack completion, nor a removed one linger in a script.
 func TestCompletionCoversCommands(t *testing.T) {
 	specs := commandSpecs(t)
-	samples := map[string]string{"scopes": "global", "namespaces": "backend", "shells": "bash", "dirs": "subdir", "files": "afile.txt"}
+	samples := map[string]string{"scopes": "global", "namespaces": "backend", "shells": "bash", "dirs": "subdir", "files": "afile.txt", "backends": "file"}
 	// kindOK checks candidates c against a kind; "" means fine.
 	kindOK := func(shell, kind string, c []string) string {
 		has := func(want ...string) string {
@@ -546,6 +547,8 @@ func TestCompletionCoversCommands(t *testing.T) {
 			return equal([]string{"backend", "frontend"})
 		case "shells":
 			return equal(shellenv.Names())
+		case "backends":
+			return equal([]string{"file", "keyring"})
 		case "hookshells":
 			return equal(hookableShells())
 		case "completionshells":

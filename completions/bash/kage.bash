@@ -18,7 +18,7 @@ _kage_spec() {
     _kage_subs='' _kage_flags=''
     case $1 in
     '')
-        _kage_subs='secret namespace status env exec hook completion doctor version help'
+        _kage_subs='secret namespace status env exec hook completion doctor init version help'
         _kage_flags='--version -v'
         ;;
     secret) _kage_subs='set get list delete import' ;;
@@ -32,6 +32,7 @@ _kage_spec() {
     env) _kage_flags='--shell= --dir= -C= --explain' ;;
     exec) _kage_flags='--dir= -C=' ;;
     doctor) _kage_flags='--fix --json' ;;
+    init) _kage_flags='--backend= --passphrase' ;;
     esac
     # --namespace is kage's own flag and is accepted after any command;
     # every command but help takes --help.
@@ -71,6 +72,7 @@ _kage_values() {
     --scope | -s) _kage_dynamic scopes ${_kage_ns:+--namespace "$_kage_ns"} ;;
     --namespace) _kage_dynamic namespaces ;;
     --shell) _kage_cands=(bash dotenv elvish fish json nu pwsh sh zsh) ;;
+    --backend) _kage_cands=(file keyring) ;;
     --dir | -C) return 1 ;;
     --from-file) return 2 ;;
     esac

@@ -42,7 +42,7 @@ function __kage_parse
             case '--namespace=*'
                 set __kage_ns (string split -m1 = -- $w)[2]
             case '-*=*'
-            case --scope -s --namespace --shell --dir -C --from-file
+            case --scope -s --namespace --shell --dir -C --from-file --backend
                 set want $w
             case '-*'
             case '*'
@@ -56,7 +56,7 @@ function __kage_parse
                         set sub help
                 end
                 if test $__kage_nargs = 0; and contains -- "$__kage_path:$sub" \
-                        :secret :namespace :status :env :exec :hook :completion :doctor :version :help \
+                        :secret :namespace :status :env :exec :hook :completion :doctor :init :version :help \
                         secret:set secret:get secret:list secret:delete secret:import \
                         namespace:set namespace:unset namespace:show
                     set __kage_path (string trim -- "$__kage_path $sub")
@@ -129,9 +129,10 @@ complete -c kage -n '__kage_arg ""' -a exec -d 'run a program with the secrets i
 complete -c kage -n '__kage_arg ""' -a hook -d 'print the prompt hook for your shell'
 complete -c kage -n '__kage_arg ""' -a completion -d 'print the completion script for your shell'
 complete -c kage -n '__kage_arg ""' -a doctor -d 'check the keychain, config, index and hook'
+complete -c kage -n '__kage_arg ""' -a init -d 'choose the keychain or an encrypted file'
 complete -c kage -n '__kage_arg ""' -a version -d "print kage's version"
 complete -c kage -n '__kage_arg ""' -a help -d 'show the commands or help for one'
-complete -c kage -n '__kage_arg help' -a 'secret namespace status env exec hook completion doctor version'
+complete -c kage -n '__kage_arg help' -a 'secret namespace status env exec hook completion doctor init version'
 
 complete -c kage -n '__kage_arg secret' -a set -d 'store a secret'
 complete -c kage -n '__kage_arg secret' -a get -d "print a secret's value, for scripts"
@@ -165,6 +166,9 @@ complete -c kage -n '__kage_in status' -l json -d 'print JSON'
 
 complete -c kage -n '__kage_in doctor' -l fix -d 'repair the index from the keychain'
 complete -c kage -n '__kage_in doctor' -l json -d 'print the findings as JSON'
+
+complete -c kage -n '__kage_in init' -l backend -x -a 'file keyring' -d 'keyring or file'
+complete -c kage -n '__kage_in init' -l passphrase -d 'file backend: encrypt to a passphrase'
 
 complete -c kage -n '__kage_in env' -l shell -x -a 'bash dotenv elvish fish json nu pwsh sh zsh' -d 'write for SHELL'
 complete -c kage -n '__kage_in env' -l explain -d 'say on stderr which scope each name came from'

@@ -13,7 +13,7 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
 
     # Subcommands and flags of each command; a flag ending in = takes a value.
     $subs = @{
-        ''          = 'secret', 'namespace', 'status', 'env', 'exec', 'hook', 'completion', 'doctor', 'version', 'help'
+        ''          = 'secret', 'namespace', 'status', 'env', 'exec', 'hook', 'completion', 'doctor', 'init', 'version', 'help'
         'secret'    = 'set', 'get', 'list', 'delete', 'import'
         'namespace' = 'set', 'unset', 'show'
     }
@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
         'env'           = '--shell=', '--dir=', '-C=', '--explain'
         'exec'          = '--dir=', '-C='
         'doctor'        = '--fix', '--json'
+        'init'          = '--backend=', '--passphrase'
     }
     $aliases = @{ 'secret:ls' = 'list'; 'secret:rm' = 'delete'; ':h' = 'help' }
     # kage's own flags, accepted after any command.
@@ -81,6 +82,7 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
             { $_ -in '--scope', '-s' } { kageDynamic scopes @nsArgs }
             '--namespace' { kageDynamic namespaces }
             '--shell' { 'bash', 'dotenv', 'elvish', 'fish', 'json', 'nu', 'pwsh', 'sh', 'zsh' }
+            '--backend' { 'file', 'keyring' }
         }
     }
     $cands = @()
