@@ -96,7 +96,11 @@ func isolated(kv string) bool {
 // newLayout starts a private keyring and stores n secrets through kage,
 // a third each in global, namespace:backend and the repository's scope,
 // all winning in the repository.
-func newLayout(b *testing.B, n int) *layout {
+func newLayout(b *testing.B, n int) *layout { return newLayoutFor(b, n, "keyring") }
+
+// newLayoutFor is newLayout for a backend: keyring, or file (an age file
+// encrypted to an identity kage init creates).
+func newLayoutFor(b *testing.B, n int, backend string) *layout {
 	b.Helper()
 	testkeyring.Skip(b)
 	l := &layout{bins: build(b)}
@@ -122,6 +126,9 @@ func newLayout(b *testing.B, n int) *layout {
 		"GIT_CONFIG_NOSYSTEM=1",
 	)
 	l.run(b, "", "git", "init", "-q", ".")
+	if backend == "file" {
+		l.run(b, "", l.bins.kage, "init", "--backend", "file")
+	}
 	l.run(b, "", l.bins.kage, "namespace", "set", "backend")
 	scopes := []string{"global", "namespace:backend", "repo:" + l.repo}
 	for i := range n {
@@ -233,10 +240,14 @@ func isEmpty(out []byte) error {
 func BenchmarkEnv(b *testing.B) {
 	empty := newLayout(b, 0)
 	b.Run("0/kage", timeProg(empty, empty.env, isEmptyEnv, empty.bins.kage, "env", "--shell", "bash"))
+	emptyFile := newLayoutFor(b, 0, "file")
+	b.Run("0/kage-file", timeProg(emptyFile, emptyFile.env, isEmptyEnv, emptyFile.bins.kage, "env", "--shell", "bash"))
 	for _, n := range []int{10, 100} {
 		l := newLayout(b, n)
+		f := newLayoutFor(b, n, "file")
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			b.Run("kage", timeProg(l, l.env, hasAll(l.names), l.bins.kage, "env", "--shell", "bash"))
+			b.Run("kage-file", timeProg(f, f.env, hasAll(f.names), f.bins.kage, "env", "--shell", "bash"))
 			b.Run("batch-minimal", timeProg(l, l.env, hasAll(l.names), l.bins.minimal, l.pairs...))
 			b.Run("go-keyring-one-by-one", timeProg(l, l.env, hasAll(l.names), l.bins.onebyone, l.pairs...))
 		})
@@ -248,6 +259,10 @@ func BenchmarkEnv(b *testing.B) {
 			fmt.Printf("# %d secrets: kage env %v = %.2f× batch-minimal (%v); go-keyring one by one %v = %.1f× kage env\n",
 				n, k.Round(10*time.Microsecond), float64(k)/float64(m), m.Round(10*time.Microsecond),
 				o.Round(10*time.Microsecond), float64(o)/float64(k))
+		}
+		if fk, f0 := result(pre+"kage-file"), result(b.Name()+"/0/kage-file"); fk > 0 && f0 > 0 {
+			fmt.Printf("# %d secrets, file backend with an identity: kage env %v (no secrets: %v, so opening and decrypting costs %v)\n",
+				n, fk.Round(10*time.Microsecond), f0.Round(10*time.Microsecond), (fk - f0).Round(10*time.Microsecond))
 		}
 	}
 }
