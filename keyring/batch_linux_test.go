@@ -439,7 +439,14 @@ func startMonitor(t *testing.T, addr string) *monitor {
 		t.Fatal(err)
 	}
 	m := &monitor{conn: conn, ch: make(chan *dbus.Message, 1<<16), done: make(chan struct{})}
-	t.Cleanup(func() { conn.Close(); <-m.done })
+	t.Cleanup(func() {
+		// Detach the channel before closing: godbus's Close closes it while
+		// its reader may still deliver one more message, which panics.
+		conn.Eavesdrop(nil)
+		close(m.ch)
+		conn.Close()
+		<-m.done
+	})
 	// Every message goes to the channel from now on, the answer to
 	// BecomeMonitor included: godbus must not answer method calls on a
 	// monitor connection, which the bus would punish by disconnecting it.

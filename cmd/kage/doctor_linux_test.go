@@ -147,7 +147,14 @@ func watchSecretService(t *testing.T, addr string) func() []string {
 	}
 	ch := make(chan *dbus.Message, 1<<14)
 	done := make(chan struct{})
-	t.Cleanup(func() { conn.Close(); <-done })
+	t.Cleanup(func() {
+		// Detach the channel before closing: godbus's Close closes it while
+		// its reader may still deliver one more message, which panics.
+		conn.Eavesdrop(nil)
+		close(ch)
+		conn.Close()
+		<-done
+	})
 	// Every message goes to ch from now on, the answer to BecomeMonitor
 	// included: godbus must not answer calls on a monitor connection.
 	conn.Eavesdrop(ch)

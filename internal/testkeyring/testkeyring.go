@@ -184,7 +184,15 @@ func start(t testing.TB, mode Mode) *Bus {
 	if err != nil {
 		t.Fatalf("testkeyring: starting %s private Secret Service: %v", mode, err)
 	}
-	t.Cleanup(cleanup)
+	t.Cleanup(func() {
+		if t.Failed() {
+			// The daemon's own words, for a failure that may be its.
+			if log, err := os.ReadFile(filepath.Join(b.Dir, "gnome-keyring.log")); err == nil && len(log) > 0 {
+				t.Logf("gnome-keyring-daemon said:\n%s", log)
+			}
+		}
+		cleanup()
+	})
 	return b
 }
 
