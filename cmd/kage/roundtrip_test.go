@@ -9,12 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/kage-cli/kage/internal/hostile"
 	"github.com/kage-cli/kage/internal/testkeyring"
+	"github.com/kage-cli/kage/shellenv"
 )
 
 // roundTripShell evaluates kage env output (in the file env.out) in one
@@ -91,33 +91,35 @@ func TestHostileRoundTrip(t *testing.T) {
 		}
 	}
 
-	// Store them, a few writers at a time (the index lock serialises the
-	// rest), each from a file so the bytes are exact.
+	// Store them with one kage process per scope: secret import of a
+	// dotenv file written by kage's own encoder (its exactness is tested
+	// with the import). One process keeps gnome-keyring's client churn
+	// low: hundreds of processes connecting one after another have made
+	// the daemon abort (a gnome-keyring bug, "assertion 'client' failed").
 	src := t.TempDir()
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	errs := make([]error, len(all))
+	byScope := map[string][]shellenv.Var{}
 	for i, v := range all {
-		file := filepath.Join(src, allNames[i])
-		if err := os.WriteFile(file, v.Bytes, 0o600); err != nil {
-			t.Fatal(err)
-		}
 		scope := "global"
 		if !utf8.Valid(v.Bytes) {
 			scope = "repo:" + repo
 		}
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if out, err := kageCmd(t, bus, home, "", "secret", "set", allNames[i], "--scope", scope, "--from-file", file).CombinedOutput(); err != nil {
-				errs[i] = fmt.Errorf("set %s (%s): %v: %s", allNames[i], v.Label, err, out)
-			}
-		})
+		byScope[scope] = append(byScope[scope], shellenv.Var{Name: allNames[i], Value: v.Bytes})
 	}
-	wg.Wait()
-	for _, err := range errs {
+	dotenv, err := shellenv.Get("dotenv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for scope, vars := range byScope {
+		data, err := dotenv.Render(shellenv.Plan{Set: vars})
 		if err != nil {
 			t.Fatal(err)
+		}
+		file := filepath.Join(src, fmt.Sprintf("%d.env", len(vars)))
+		if err := os.WriteFile(file, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := kageCmd(t, bus, home, "", "secret", "import", file, "--scope", scope).CombinedOutput(); err != nil {
+			t.Fatalf("import into %s: %v: %s", scope, err, out)
 		}
 	}
 	if len(valid) == len(all) {

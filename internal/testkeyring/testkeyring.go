@@ -117,6 +117,7 @@ type Bus struct {
 
 	dbusCmd     *exec.Cmd
 	dbusDone    chan struct{}
+	readyConn   *dbus.Conn
 	keyringCmd  *exec.Cmd
 	keyringDone chan struct{}
 	keyringLog  *os.File
@@ -264,6 +265,9 @@ func (b *Bus) Stop() {
 // to call more than once.
 func (b *Bus) StopSecrets() {
 	b.stopSecOnce.Do(func() { kill(b.keyringCmd, b.keyringDone) })
+	if b.readyConn != nil {
+		b.readyConn.Close()
+	}
 }
 
 // Close stops the processes and removes the temporary directory. It is
@@ -338,7 +342,10 @@ func (b *Bus) start(mode Mode) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	// Kept open until Stop: a client that leaves just as the next one
+	// opens a session has made gnome-keyring abort ("assertion 'client'
+	// failed"), so the harness does not leave right after start-up.
+	b.readyConn = conn
 	coll, err := waitCollection(conn, deadline)
 	if err != nil {
 		return b.withLog(err)
