@@ -3,6 +3,7 @@ package keyring
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	gokeyring "github.com/zalando/go-keyring"
@@ -19,6 +20,9 @@ const ServicePrefix = "kage-"
 
 // Service is the keychain service name for a canonical scope.
 func Service(scope string) string { return ServicePrefix + scope }
+
+// goKeyringMu serialises this process's go-keyring calls (see call).
+var goKeyringMu sync.Mutex
 
 // Keychain is the Store over the operating system's keychain. Values live in
 // the keychain; the index beside it lists them.
@@ -158,7 +162,14 @@ func (k *Keychain) call(ctx context.Context, op, scope, name string, f func() er
 		}
 	}
 	done := make(chan error, 1)
-	go func() { done <- f() }()
+	go func() {
+		// One call at a time per process: go-keyring shares one D-Bus
+		// connection, and gnome-keyring aborts ("assertion 'client'
+		// failed") when one client opens and closes sessions concurrently.
+		goKeyringMu.Lock()
+		defer goKeyringMu.Unlock()
+		done <- f()
+	}()
 	t := time.NewTimer(k.timeout)
 	defer t.Stop()
 	select {

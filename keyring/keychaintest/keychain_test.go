@@ -42,7 +42,14 @@ func run(m *testing.M) int {
 	defer cleanup()
 	// Never the user's bus: the private one, before godbus connects.
 	os.Setenv("DBUS_SESSION_BUS_ADDRESS", bus.Addr)
-	return m.Run()
+	code := m.Run()
+	if code != 0 {
+		// The daemon's own words, for a failure that may be its.
+		if log, err := os.ReadFile(filepath.Join(bus.Dir, "gnome-keyring.log")); err == nil && len(log) > 0 {
+			fmt.Fprintf(os.Stderr, "gnome-keyring-daemon said:\n%s\n", log)
+		}
+	}
+	return code
 }
 
 func skipWithout(t *testing.T) {
