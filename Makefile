@@ -10,13 +10,18 @@ CROSS       := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 w
 
 export CGO_ENABLED = 0
 
-.PHONY: help build install test lint bench cross clean
+.PHONY: help build build-all install test lint bench cross clean
 
 help: ## show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
-build: ## build a static bin/kage
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kage
+TAGS        ?=
+
+build: ## build a static bin/kage (TAGS=aws adds the AWS Secrets Manager backend)
+	$(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kage
+
+build-all: ## build bin/kage with every optional backend (aws)
+	$(MAKE) build TAGS=aws
 
 install: build ## install kage into $(PREFIX)/bin
 	install -d $(DESTDIR)$(PREFIX)/bin
@@ -32,7 +37,9 @@ test: ## run every test; keychain tests use a private gnome-keyring
 	@for sh in bash zsh dash fish elvish tmux; do command -v $$sh >/dev/null || \
 	  echo "make test: $$sh not found: the tests that need it will be SKIPPED"; done
 	$(GO) vet ./...
+	$(GO) vet -tags aws ./keyring/ ./cmd/kage/
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags aws -run 'AWS|Conformance' ./keyring/
 	@for f in $$($(GO) test -list '^Fuzz' ./shellenv | grep '^Fuzz'); do \
 	  echo "fuzz $$f for $(FUZZTIME)"; \
 	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./shellenv || exit 1; \
