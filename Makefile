@@ -17,11 +17,11 @@ help: ## show the targets
 
 TAGS        ?=
 
-build: ## build a static bin/kage (TAGS=aws adds the AWS Secrets Manager backend)
+build: ## build a static bin/kage (TAGS=aws,azure adds the AWS / Azure backends)
 	$(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kage
 
-build-all: ## build bin/kage with every optional backend (aws)
-	$(MAKE) build TAGS=aws
+build-all: ## build bin/kage with every optional backend (aws, azure)
+	$(MAKE) build TAGS=aws,azure
 
 install: build ## install kage into $(PREFIX)/bin
 	install -d $(DESTDIR)$(PREFIX)/bin
@@ -37,9 +37,9 @@ test: ## run every test; keychain tests use a private gnome-keyring
 	@for sh in bash zsh dash fish elvish tmux; do command -v $$sh >/dev/null || \
 	  echo "make test: $$sh not found: the tests that need it will be SKIPPED"; done
 	$(GO) vet ./...
-	$(GO) vet -tags aws ./keyring/ ./cmd/kage/
+	$(GO) vet -tags aws,azure ./keyring/ ./cmd/kage/
 	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -tags aws -run 'AWS|Conformance' ./keyring/
+	$(GO) test -count=1 -tags aws,azure -run 'AWS|Azure|Conformance' ./keyring/
 	@for f in $$($(GO) test -list '^Fuzz' ./shellenv | grep '^Fuzz'); do \
 	  echo "fuzz $$f for $(FUZZTIME)"; \
 	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./shellenv || exit 1; \

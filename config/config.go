@@ -95,6 +95,9 @@ type Secrets struct {
 	// Identity is the age identity file that opens File; default
 	// identity.txt in the data folder when it exists, else a passphrase.
 	Identity string `toml:"identity"`
+	// RecoveryWindowDays is how long the aws backend keeps a deleted
+	// secret restorable (7 to 30); 0 leaves AWS's default, 30.
+	RecoveryWindowDays int `toml:"recovery_window_days"`
 }
 
 // Error reports a problem in config.toml with the file and, where known,
@@ -137,6 +140,9 @@ func Parse(file string, data []byte) (*Config, error) {
 		return nil, decodeError(file, err)
 	}
 	c.File = file
+	if d := c.Secrets.RecoveryWindowDays; d != 0 && (d < 7 || d > 30) {
+		return nil, &Error{File: file, Line: keyLine(data, "recovery_window_days"), Msg: fmt.Sprintf("recovery_window_days = %d; AWS allows 7 to 30 (leave it out for AWS's default, 30)", d)}
+	}
 	if b := c.Secrets.Backend; b != "" && !contains(Backends, b) {
 		return nil, &Error{File: file, Line: keyLine(data, "backend"), Msg: fmt.Sprintf("unknown backend %q; use one of %s", b, strings.Join(Backends, ", "))}
 	}
@@ -149,7 +155,7 @@ func decodeError(file string, err error) error {
 	if errors.As(err, &missing) && len(missing.Errors) > 0 {
 		first := missing.Errors[0]
 		line, _ := first.Position()
-		return &Error{File: file, Line: line, Msg: fmt.Sprintf("unknown key %q; valid keys are secrets.backend, secrets.file, secrets.identity, secrets.region, secrets.vault_url and [namespaces]", strings.Join(first.Key(), "."))}
+		return &Error{File: file, Line: line, Msg: fmt.Sprintf("unknown key %q; valid keys are secrets.backend, secrets.file, secrets.identity, secrets.region, secrets.recovery_window_days, secrets.vault_url and [namespaces]", strings.Join(first.Key(), "."))}
 	}
 	var de *toml.DecodeError
 	if errors.As(err, &de) {

@@ -60,7 +60,10 @@ func (e *env) openBackend(c *config.Config) (keyring.Store, error) {
 		return keyring.NewFile(path, key), nil
 	case "aws":
 		// Without -tags aws, NewAWS says how to build it in.
-		return keyring.NewAWS(e.ctx, keyring.AWSConfig{Region: c.Secrets.Region})
+		return keyring.NewAWS(e.ctx, keyring.AWSConfig{Region: c.Secrets.Region, RecoveryWindowDays: c.Secrets.RecoveryWindowDays})
+	case "azure":
+		// Without -tags azure, NewAzure says how to build it in.
+		return keyring.NewAzure(e.ctx, keyring.AzureConfig{VaultURL: c.Secrets.VaultURL})
 	}
 	return nil, withHint(fmt.Errorf("the %s backend is not built into this kage", name),
 		fmt.Sprintf("build kage with it: go build -tags %s ./cmd/kage (or make build-all)", name))

@@ -209,8 +209,8 @@ func (d *doctorRun) checkConfig() {
 		d.add("backend", statusFail, berr.Error(), "use one of "+strings.Join(config.Backends, ", "))
 		return
 	}
-	if b == "aws" && keyring.AWSBuilt {
-		d.add("backend", statusSkip, "the aws backend: doctor cannot check it yet; try kage secret list", "")
+	if b == "aws" && keyring.AWSBuilt || b == "azure" && keyring.AzureBuilt {
+		d.add("backend", statusSkip, fmt.Sprintf("the %s backend: doctor cannot check it yet; try kage secret list", b), "")
 		return
 	}
 	if b != "keyring" && b != "file" {

@@ -90,6 +90,7 @@ unless --reveal is given.
    kage secret delete DB_PASSWORD --scope namespace:backend`,
 				Flags: []cli.Flag{
 					scopeFlag("delete from `SCOPE` (default global)"),
+					&cli.BoolFlag{Name: "force", Usage: "aws backend: delete at once, with no recovery window (elsewhere deletion is always at once)"},
 				},
 				Action: func(ctx context.Context, cmd *cli.Command) error { return secretDelete(ctx, e, cmd) },
 			},
@@ -267,7 +268,13 @@ func secretDelete(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	err = store.Delete(ctx, sc.String(), name)
+	if now, ok := store.(interface {
+		DeleteNow(context.Context, string, string) error
+	}); ok && cmd.Bool("force") {
+		err = now.DeleteNow(ctx, sc.String(), name)
+	} else {
+		err = store.Delete(ctx, sc.String(), name)
+	}
 	if errors.Is(err, keyring.ErrNotFound) {
 		return notFoundElsewhere(ctx, store, name, sc)
 	}

@@ -25,7 +25,7 @@ _kage_spec() {
     'secret set') _kage_flags='--scope= -s= --from-file= --force' ;;
     'secret get') _kage_flags='--scope= -s= --reveal' ;;
     'secret list') _kage_flags='--scope= -s= --json' ;;
-    'secret delete') _kage_flags='--scope= -s=' ;;
+    'secret delete') _kage_flags='--scope= -s= --force' ;;
     'secret import') _kage_flags='--scope= -s= --overwrite --dry-run --force' ;;
     namespace) _kage_subs='set unset show' ;;
     status) _kage_flags='--json' ;;

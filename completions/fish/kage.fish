@@ -154,6 +154,7 @@ complete -c kage -n "__kage_in 'secret get'" -l reveal -d 'print to a terminal t
 complete -c kage -n "__kage_in 'secret list'" -l json -d 'print JSON'
 complete -c kage -n "__kage_arg 'secret get'" -a '(__kage_names)'
 complete -c kage -n "__kage_arg 'secret delete'" -a '(__kage_names)'
+complete -c kage -n "__kage_in 'secret delete'" -l force -d 'aws backend: delete at once, with no recovery window'
 complete -c kage -n "__kage_in 'secret import'" -l overwrite -d 'replace secrets that already exist in the scope'
 complete -c kage -n "__kage_in 'secret import'" -l dry-run -d 'check the file and print the names it would store'
 complete -c kage -n "__kage_in 'secret import'" -l force -d 'allow names that change how programs run'

@@ -22,7 +22,7 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
         'secret set'    = '--scope=', '-s=', '--from-file=', '--force'
         'secret get'    = '--scope=', '-s=', '--reveal'
         'secret list'   = '--scope=', '-s=', '--json'
-        'secret delete' = '--scope=', '-s='
+        'secret delete' = '--scope=', '-s=', '--force'
         'secret import' = '--scope=', '-s=', '--overwrite', '--dry-run', '--force'
         'status'        = '--json'
         'env'           = '--shell=', '--dir=', '-C=', '--explain'
