@@ -40,16 +40,19 @@ func TestNoCoreDumps(t *testing.T) {
 	}
 	defer cmd.Process.Kill()
 	pid := strconv.Itoa(cmd.Process.Pid)
+	// Poll: kage lowers the limit first thing in main, but the runtime
+	// starts (and sleeps) before main runs.
 	var limits string
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		status, _ := os.ReadFile("/proc/" + pid + "/status")
-		// Wait until sh has become kage and kage blocks on stdin.
-		if strings.Contains(string(status), "Name:\tkage") && strings.Contains(string(status), "State:\tS") {
-			b, err := os.ReadFile("/proc/" + pid + "/limits")
-			if err != nil {
-				t.Fatal(err)
-			}
-			limits = string(b)
+		if !strings.Contains(string(status), "Name:\tkage") {
+			continue // still sh
+		}
+		b, err := os.ReadFile("/proc/" + pid + "/limits")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if limits = string(b); strings.Contains(limits, "Max core file size        0 ") {
 			break
 		}
 	}
