@@ -48,7 +48,6 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/gofrs/flock"
 )
 
 // FileName is the file store's file name in kage's data folder.
@@ -386,24 +385,7 @@ func (f *File) update(ctx context.Context, fn func([]fileSecret) ([]fileSecret, 
 
 // lock takes the file's lock, creating its folder 0700 if needed.
 func (f *File) lock(ctx context.Context) (unlock func(), err error) {
-	dir := filepath.Dir(f.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create folder %s: %s", dir, pathErr(err))
-	}
-	lock := flock.New(f.path+".lock", flock.SetPermissions(0o600))
-	lctx, cancel := context.WithTimeout(ctx, lockWait)
-	defer cancel()
-	ok, err := lock.TryLockContext(lctx, 10*time.Millisecond)
-	if err != nil || !ok {
-		if err == nil {
-			err = lctx.Err()
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
-		}
-		return nil, fmt.Errorf("cannot lock the secrets file %s (another kage may be stuck): %s", f.path, pathErr(err))
-	}
-	return func() { _ = lock.Unlock() }, nil
+	return lockFile(ctx, f.path+".lock", "the secrets file "+f.path)
 }
 
 // load reads and decrypts the file. A missing file is an empty store; any
@@ -508,45 +490,29 @@ func (f *File) write(secrets []fileSecret) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(f.path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.path)+"-*.tmp")
+	tmp, err := writeTemp(f.path, "secrets file "+f.path, func(out io.Writer) error {
+		// Encrypted on its way to the disk: no plain text ever is.
+		buf := bufio.NewWriter(out)
+		w, err := age.Encrypt(buf, recipients...)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(plain); err != nil {
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+		return buf.Flush()
+	})
 	if err != nil {
-		return fmt.Errorf("write secrets file %s: %s", f.path, pathErr(err))
+		return err
 	}
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write secrets file %s: %s", f.path, pathErr(err))
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		return fail(err)
-	}
-	buf := bufio.NewWriter(tmp)
-	w, err := age.Encrypt(buf, recipients...)
-	if err != nil {
-		return fail(err)
-	}
-	if _, err := w.Write(plain); err != nil {
-		return fail(err)
-	}
-	if err := w.Close(); err != nil {
-		return fail(err)
-	}
-	if err := buf.Flush(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write secrets file %s: %s", f.path, pathErr(err))
-	}
-	if err := os.Rename(tmp.Name(), f.path); err != nil {
-		os.Remove(tmp.Name())
+	if err := os.Rename(tmp, f.path); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("replace secrets file %s: %s", f.path, pathErr(err))
 	}
-	syncDir(dir)
+	syncDir(filepath.Dir(f.path))
 	return nil
 }
 

@@ -6,12 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"time"
-
-	"github.com/gofrs/flock"
 )
 
 // IndexFile is the index's file name in kage's data folder.
@@ -170,20 +169,7 @@ func (ix *Index) Repair(ctx context.Context, fn func(entries []Entry, loadErr er
 
 // lock takes the index lock, creating the data folder if needed.
 func (ix *Index) lock(ctx context.Context) (unlock func(), err error) {
-	if err := os.MkdirAll(ix.dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data folder %s: %s", ix.dir, pathErr(err))
-	}
-	lock := flock.New(filepath.Join(ix.dir, "index.lock"), flock.SetPermissions(0o600))
-	lctx, cancel := context.WithTimeout(ctx, lockWait)
-	defer cancel()
-	ok, err := lock.TryLockContext(lctx, 10*time.Millisecond)
-	if err != nil || !ok {
-		if err == nil {
-			err = lctx.Err()
-		}
-		return nil, fmt.Errorf("cannot lock the index %s (another kage may be stuck): %s", ix.Path(), pathErr(err))
-	}
-	return func() { _ = lock.Unlock() }, nil
+	return lockFile(ctx, filepath.Join(ix.dir, "index.lock"), "the index "+ix.Path())
 }
 
 func (ix *Index) prepare(entries []Entry) (*Pending, error) {
@@ -196,28 +182,14 @@ func (ix *Index) prepare(entries []Entry) (*Pending, error) {
 		return nil, err
 	}
 	data = append(data, '\n')
-	f, err := os.CreateTemp(ix.dir, ".index-*.tmp")
+	tmp, err := writeTemp(ix.Path(), "index "+ix.Path(), func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("write index: %s", pathErr(err))
+		return nil, err
 	}
-	fail := func(err error) (*Pending, error) {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, fmt.Errorf("write index %s: %s", ix.Path(), pathErr(err))
-	}
-	if err := f.Chmod(0o600); err != nil {
-		return fail(err)
-	}
-	if _, err := f.Write(data); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		return fail(err)
-	}
-	return &Pending{tmp: f.Name(), target: ix.Path()}, nil
+	return &Pending{tmp: tmp, target: ix.Path()}, nil
 }
 
 // sortEntries orders by name, then scope, so output is the same every run.
