@@ -5,24 +5,20 @@ package keyring
 import (
 	"context"
 	"errors"
-	"net/http"
 )
 
 // AzureBuilt says whether this kage has the azure backend compiled in.
 const AzureBuilt = false
 
 // AzureConfig is what NewAzure needs; see azure.go, built with -tags azure.
+// Only the fields kage itself sets are here: the test-only ones (an HTTP
+// client among them) would pull net/http into the default binary, which
+// costs start-up time at every prompt.
 type AzureConfig struct {
 	// VaultURL is the vault's address, https://NAME.vault.azure.net/.
 	VaultURL string
 	// Purge makes Delete purge the secret too.
 	Purge bool
-	// HTTPClient replaces the SDK's transport, for tests.
-	HTTPClient *http.Client
-	// StaticToken replaces DefaultAzureCredential, for tests.
-	StaticToken string
-	// MaxRetries is how many times the SDK retries a call.
-	MaxRetries int
 }
 
 // Azure is the Azure Key Vault backend; this build has none, so that the
