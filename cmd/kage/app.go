@@ -146,6 +146,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// command tree, which costs more than the work when nothing changed.
 		return report(stderr, hookEnvMain(ctx, e, args[2]))
 	}
+	if len(args) >= 2 && args[1] == "env" {
+		if o, ok := envFlags(args[2:]); ok {
+			return report(stderr, envMain(ctx, e, nil, o))
+		}
+	}
 	if len(args) >= 2 && args[1] == "__complete" {
 		// The same for every TAB press.
 		return completeMain(e, args[2:])

@@ -52,9 +52,8 @@ detected from the parent process, then $SHELL.`,
 	}
 }
 
-// pickShell is --shell, or the detected shell.
-func pickShell(e *env, cmd *cli.Command) (shellenv.Shell, error) {
-	name := cmd.String("shell")
+// pickShell is the shell named by --shell, or the detected one.
+func pickShell(e *env, name string) (shellenv.Shell, error) {
 	if name == "" {
 		if name = shellenv.Detect(e.getenv); name == "" {
 			return nil, usagef("kage env --shell bash (or zsh, fish, pwsh, …)", "cannot tell which shell will read the output")
@@ -70,12 +69,12 @@ func pickShell(e *env, cmd *cli.Command) (shellenv.Shell, error) {
 // resolveAt resolves every name of the chain of --dir, or of the current
 // directory. The store starts connecting first, so the keychain handshake
 // overlaps scope detection.
-func (e *env) resolveAt(ctx context.Context, cmd *cli.Command) (*scope.Context, []resolved, error) {
+func (e *env) resolveAt(ctx context.Context, cmd *cli.Command, dir string) (*scope.Context, []resolved, error) {
 	store, err := e.secretsPrepared()
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := e.contextAt(cmd)
+	c, err := e.contextFor(cmd, dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -83,24 +82,68 @@ func (e *env) resolveAt(ctx context.Context, cmd *cli.Command) (*scope.Context, 
 	return c, res, err
 }
 
-// contextAt detects the context of --dir, or of the current directory.
-func (e *env) contextAt(cmd *cli.Command) (*scope.Context, error) {
-	return e.contextFor(cmd, cmd.String("dir"))
+// envOptions are kage env's flags.
+type envOptions struct {
+	shell, dir string
+	explain    bool
 }
 
 func envAction(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err := wantArgs(cmd, 0, "no arguments"); err != nil {
 		return err
 	}
-	sh, err := pickShell(e, cmd)
+	return envMain(ctx, e, cmd, envOptions{shell: cmd.String("shell"), dir: cmd.String("dir"), explain: cmd.Bool("explain")})
+}
+
+// envFlags reads kage env's flags when they are the plain ones; ok is
+// false for anything else (--help, a typo, --namespace), which the full
+// command line parser then handles, errors and all. kage env runs in
+// shells' start-up and agents' spawn paths, and building the command tree
+// costs about a third of a millisecond there.
+func envFlags(args []string) (o envOptions, ok bool) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, val, hasVal := strings.Cut(a, "=")
+		switch name {
+		case "--explain":
+			if hasVal {
+				return o, false
+			}
+			o.explain = true
+		case "--shell", "--dir", "-C":
+			if !hasVal {
+				if i+1 >= len(args) || strings.HasPrefix(args[i+1], "-") {
+					return o, false
+				}
+				i++
+				val = args[i]
+			}
+			if val == "" {
+				return o, false
+			}
+			if name == "--shell" {
+				o.shell = val
+			} else {
+				o.dir = val
+			}
+		default:
+			return o, false
+		}
+	}
+	return o, true
+}
+
+// envMain prints the exports; cmd supplies --namespace and may be nil.
+func envMain(ctx context.Context, e *env, cmd *cli.Command, o envOptions) error {
+	sh, err := pickShell(e, o.shell)
 	if err != nil {
 		return err
 	}
-	c, res, err := e.resolveAt(ctx, cmd)
+	c, res, err := e.resolveAt(ctx, cmd, o.dir)
 	if err != nil {
 		return err
 	}
-	if cmd.Bool("explain") {
+	if o.explain {
 		explain(e, c, res)
 	}
 	if isTerminal(e.stdout) {
@@ -185,7 +228,7 @@ func execAction(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return &exitError{code: 127, err: fmt.Errorf("command %q not found", args[0])}
 	}
-	_, res, err := e.resolveAt(ctx, cmd)
+	_, res, err := e.resolveAt(ctx, cmd, cmd.String("dir"))
 	if err != nil {
 		return err
 	}
