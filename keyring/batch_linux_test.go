@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -422,107 +421,6 @@ func TestBatchDuplicatesPickNewest(t *testing.T) {
 	}
 }
 
-// monitor records every message on a bus through the bus's monitoring
-// interface (the private bus's policy allows it).
-type monitor struct {
-	conn *dbus.Conn
-	ch   chan *dbus.Message
-	mu   sync.Mutex
-	msgs []*dbus.Message
-	done chan struct{}
-}
-
-func startMonitor(t *testing.T, addr string) *monitor {
-	t.Helper()
-	conn, err := dbus.Connect(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := &monitor{conn: conn, ch: make(chan *dbus.Message, 1<<16), done: make(chan struct{})}
-	t.Cleanup(func() {
-		// Detach the channel before closing: godbus's Close closes it while
-		// its reader may still deliver one more message, which panics.
-		conn.Eavesdrop(nil)
-		close(m.ch)
-		conn.Close()
-		<-m.done
-	})
-	// Every message goes to the channel from now on, the answer to
-	// BecomeMonitor included: godbus must not answer method calls on a
-	// monitor connection, which the bus would punish by disconnecting it.
-	conn.Eavesdrop(m.ch)
-	conn.BusObject().Go("org.freedesktop.DBus.Monitoring.BecomeMonitor", 0, nil, []string{}, uint32(0))
-	for msg := range m.ch {
-		if msg.Type == dbus.TypeMethodReply {
-			break
-		}
-		if msg.Type == dbus.TypeError {
-			t.Fatalf("BecomeMonitor: %v", msg.Body)
-		}
-	}
-	go func() {
-		defer close(m.done)
-		for msg := range m.ch {
-			m.mu.Lock()
-			m.msgs = append(m.msgs, msg)
-			m.mu.Unlock()
-		}
-	}()
-	return m
-}
-
-func header(msg *dbus.Message, f dbus.HeaderField) string {
-	v, ok := msg.Headers[f]
-	if !ok {
-		return ""
-	}
-	return fmt.Sprint(v.Value())
-}
-
-// calls returns the methods called on org.freedesktop.secrets since the
-// last call of calls, once the monitor has seen everything sent before.
-func (m *monitor) calls(t *testing.T, addr string) []string {
-	t.Helper()
-	// A call the monitor sees after everything the bus routed before it.
-	marker, err := dbus.Connect(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer marker.Close()
-	if err := marker.BusObject().Call("org.freedesktop.DBus.GetId", 0).Err; err != nil {
-		t.Fatal(err)
-	}
-	me := marker.Names()[0]
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		m.mu.Lock()
-		var out []string
-		seen := false
-		for _, msg := range m.msgs {
-			if msg.Type != dbus.TypeMethodCall {
-				continue
-			}
-			if header(msg, dbus.FieldSender) == me && header(msg, dbus.FieldMember) == "GetId" {
-				seen = true
-			}
-			if header(msg, dbus.FieldDestination) == ssName {
-				out = append(out, header(msg, dbus.FieldMember))
-			}
-		}
-		if seen {
-			m.msgs = nil
-		}
-		m.mu.Unlock()
-		if seen {
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the monitor never saw the marker call")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func count(calls []string) map[string]int {
 	n := map[string]int{}
 	for _, c := range calls {
@@ -535,7 +433,7 @@ func TestBatchCallCount(t *testing.T) {
 	bus := testkeyring.Start(t)
 	items := makeItems("COUNT", 100)
 	goKeyring(t, bus, "set", items)
-	mon := startMonitor(t, bus.Addr)
+	mon := bus.Monitor(t)
 	k := newBatchStore(t)
 	for _, n := range []int{10, 16, 100} {
 		refs := append(refsOf(items[:n]), Ref{"global", "COUNT_NOT_STORED"})
@@ -544,7 +442,7 @@ func TestBatchCallCount(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkValues(t, got, items[:n])
-		calls := mon.calls(t, bus.Addr)
+		calls := mon.Calls(t)
 		c := count(calls)
 		t.Logf("batch of %d refs: %d Secret Service calls: %v", len(refs), len(calls), c)
 		// One search per ref, sent together; one GetSecrets per 16 items
@@ -569,7 +467,7 @@ func TestBatchCallCount(t *testing.T) {
 	if err := json.Unmarshal(goKeyring(t, bus, "get", items[:10]), &out); err != nil || len(out) != 10 {
 		t.Fatalf("go-keyring read %d items: %v", len(out), err)
 	}
-	calls := mon.calls(t, bus.Addr)
+	calls := mon.Calls(t)
 	t.Logf("go-keyring, 10 items one by one: %d Secret Service calls: %v", len(calls), count(calls))
 	if c := count(calls); c["GetSecret"] != 10 {
 		t.Errorf("go-keyring made %d GetSecret calls for 10 items: %v", c["GetSecret"], strings.Join(calls, " "))

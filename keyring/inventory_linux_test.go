@@ -91,13 +91,13 @@ func TestInventoryEmpty(t *testing.T) {
 func TestInventoryReadsNoValues(t *testing.T) {
 	bus := testkeyring.Start(t)
 	goKeyring(t, bus, "set", makeItems("WATCHED", 5))
-	mon := startMonitor(t, bus.Addr)
-	mon.calls(t, bus.Addr)
+	mon := bus.Monitor(t)
+	mon.Calls(t)
 	inv, err := newBatchStore(t).inventory(context.Background(), dialBus(bus.Addr, nil))
 	if err != nil || len(inv.Items) != 5 {
 		t.Fatalf("inventory = %+v, %v", inv, err)
 	}
-	c := count(mon.calls(t, bus.Addr))
+	c := count(mon.Calls(t))
 	// Get: the collection list, the collection's Locked and Items; one
 	// GetAll per item.
 	want := map[string]int{"Get": 3, "GetAll": 5}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -118,14 +117,14 @@ func TestDoctorReadsNoValues(t *testing.T) {
 	}
 	secretTool(t, bus, "", "clear", "service", "kage-global", "username", "B")
 	secretTool(t, bus, "v", "store", "--label", "x", "service", "kage-global", "username", "D")
-	calls := watchSecretService(t, bus.Addr)
+	mon := bus.Monitor(t)
 	if _, code := runDoctor(t, bus, home); code != 1 {
 		t.Fatalf("doctor exit %d, want 1", code)
 	}
 	if _, code := runDoctor(t, bus, home, "--fix"); code != 0 {
 		t.Fatalf("doctor --fix exit %d, want 0", code)
 	}
-	got := calls()
+	got := mon.Calls(t)
 	if len(got) == 0 {
 		t.Fatal("the monitor saw no call to the Secret Service")
 	}
@@ -133,89 +132,6 @@ func TestDoctorReadsNoValues(t *testing.T) {
 		if c != "Get" && c != "GetAll" {
 			t.Fatalf("doctor called %s on the Secret Service; it may only read properties (all calls: %v)", c, got)
 		}
-	}
-}
-
-// watchSecretService records the methods called on org.freedesktop.secrets
-// from now on; the function it returns waits until the monitor has seen
-// everything sent before it was called, and returns them.
-func watchSecretService(t *testing.T, addr string) func() []string {
-	t.Helper()
-	conn, err := dbus.Connect(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch := make(chan *dbus.Message, 1<<14)
-	done := make(chan struct{})
-	t.Cleanup(func() {
-		// Detach the channel before closing: godbus's Close closes it while
-		// its reader may still deliver one more message, which panics.
-		conn.Eavesdrop(nil)
-		close(ch)
-		conn.Close()
-		<-done
-	})
-	// Every message goes to ch from now on, the answer to BecomeMonitor
-	// included: godbus must not answer calls on a monitor connection.
-	conn.Eavesdrop(ch)
-	conn.BusObject().Go("org.freedesktop.DBus.Monitoring.BecomeMonitor", 0, nil, []string{}, uint32(0))
-	for msg := range ch {
-		if msg.Type == dbus.TypeMethodReply {
-			break
-		}
-		if msg.Type == dbus.TypeError {
-			t.Fatalf("BecomeMonitor: %v", msg.Body)
-		}
-	}
-	var mu sync.Mutex
-	var msgs []*dbus.Message
-	go func() {
-		defer close(done)
-		for msg := range ch {
-			mu.Lock()
-			msgs = append(msgs, msg)
-			mu.Unlock()
-		}
-	}()
-	header := func(m *dbus.Message, f dbus.HeaderField) string {
-		if v, ok := m.Headers[f]; ok {
-			return fmt.Sprint(v.Value())
-		}
-		return ""
-	}
-	return func() []string {
-		t.Helper()
-		marker, err := dbus.Connect(addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer marker.Close()
-		if err := marker.BusObject().Call("org.freedesktop.DBus.GetId", 0).Err; err != nil {
-			t.Fatal(err)
-		}
-		me := marker.Names()[0]
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-			mu.Lock()
-			var out []string
-			seen := false
-			for _, m := range msgs {
-				if m.Type != dbus.TypeMethodCall {
-					continue
-				}
-				if header(m, dbus.FieldSender) == me && header(m, dbus.FieldMember) == "GetId" {
-					seen = true
-				}
-				if header(m, dbus.FieldDestination) == "org.freedesktop.secrets" {
-					out = append(out, header(m, dbus.FieldMember))
-				}
-			}
-			mu.Unlock()
-			if seen {
-				return out
-			}
-		}
-		t.Fatal("the monitor never saw the marker call")
-		return nil
 	}
 }
 
