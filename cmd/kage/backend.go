@@ -89,7 +89,8 @@ func (e *env) secretsFile(c *config.Config) (string, error) {
 // KAGE_PASSPHRASE or the terminal.
 func (e *env) fileKey(c *config.Config) (keyring.FileKey, error) {
 	if v := e.getenv("KAGE_AGE_IDENTITY"); v != "" {
-		if strings.HasPrefix(strings.TrimSpace(v), "AGE-SECRET-KEY-") {
+		// Any case: a key misread as a path would be echoed in the error.
+		if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(v)), "AGE-SECRET-KEY-") {
 			return keyring.ParseIdentity(v)
 		}
 		return keyring.ParseIdentityFile(v)
