@@ -267,9 +267,9 @@ func BenchmarkEnv(b *testing.B) {
 	}
 }
 
-// BenchmarkSecretGet times `kage secret get`, which reads through
-// go-keyring: a name stored in the repository's scope is found by the first
-// read; a global one after a miss in the repository and the namespace.
+// BenchmarkSecretGet times `kage secret get`, which reads the whole chain
+// in one batch: a name stored in the repository's scope, and a global one
+// that the repository and the namespace lack, cost the same.
 func BenchmarkSecretGet(b *testing.B) {
 	l := newLayout(b, 10)
 	// SECRET_000 is global, SECRET_002 in the repository (see newLayout).

@@ -145,7 +145,7 @@ func secretGet(ctx context.Context, e *env, cmd *cli.Command) error {
 		return withHint(errors.New("refusing to print a secret to a terminal"),
 			fmt.Sprintf("pipe or capture it (VAR=\"$(kage secret get %s)\"), or pass --reveal", name))
 	}
-	store, err := e.secrets()
+	store, err := e.secretsPrepared()
 	if err != nil {
 		return err
 	}
@@ -163,13 +163,20 @@ func secretGet(ctx context.Context, e *env, cmd *cli.Command) error {
 		}
 		chain = c.Chain()
 	}
-	for _, s := range chain {
-		v, err := store.Get(ctx, s.String(), name)
-		if errors.Is(err, keyring.ErrNotFound) {
+	// One read for the whole chain (one Secret Service batch on Linux),
+	// then the most specific scope that holds the name wins.
+	refs := make([]keyring.Ref, len(chain))
+	for i, s := range chain {
+		refs[i] = keyring.Ref{Scope: s.String(), Name: name}
+	}
+	got, err := store.GetMany(ctx, refs)
+	if err != nil {
+		return err
+	}
+	for _, r := range refs {
+		v, ok := got[r]
+		if !ok {
 			continue
-		}
-		if err != nil {
-			return describe(err, s)
 		}
 		if _, err := e.stdout.Write(v); err != nil {
 			return fmt.Errorf("cannot write the value: %w", err)
