@@ -19,10 +19,6 @@ const IndexFile = "index.json"
 // indexVersion is written into the file so a later format can be told apart.
 const indexVersion = 1
 
-// lockWait bounds how long a writer waits for another kage process to
-// finish its write; each holder is itself bounded by the keychain timeout.
-const lockWait = 30 * time.Second
-
 // Index lists the secrets a keychain holds: scope, name, created and
 // updated time. It never holds a value, a hash or a length.
 type Index struct {
@@ -210,22 +206,4 @@ func find(es []Entry, scope, name string) int {
 		}
 	}
 	return -1
-}
-
-// syncDir makes a rename durable; failure only weakens durability, so it is
-// not reported (and Windows cannot sync a folder).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-}
-
-// pathErr drops the *PathError wrapper so the path is not named twice.
-func pathErr(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }

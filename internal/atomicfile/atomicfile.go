@@ -1,0 +1,116 @@
+// Package atomicfile writes kage's small state files (the index, the
+// subscription bindings, the file backend) so that a crash, a full disk or
+// a concurrent kage never leaves one half-written or loses a change.
+package atomicfile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// LockWait bounds how long a writer waits for another kage process to
+// finish its write; each holder is itself bounded by the keychain timeout.
+const LockWait = 30 * time.Second
+
+// Lock takes the lock file path, creating its folder 0700, and waits at
+// most LockWait for another kage to let go; what names the thing locked in
+// the error. Writers hold it from their read to their rename, which is
+// what keeps concurrent writers from losing each other's changes.
+func Lock(ctx context.Context, path, what string) (unlock func(), err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create folder %s: %s", dir, PathErr(err))
+	}
+	lock := flock.New(path, flock.SetPermissions(0o600))
+	lctx, cancel := context.WithTimeout(ctx, LockWait)
+	defer cancel()
+	ok, err := lock.TryLockContext(lctx, 10*time.Millisecond)
+	if err != nil || !ok {
+		if err == nil {
+			err = lctx.Err()
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, fmt.Errorf("cannot lock %s (another kage may be stuck): %s", what, PathErr(err))
+	}
+	return func() { _ = lock.Unlock() }, nil
+}
+
+// WriteTemp writes a new private (0600) file next to target with write,
+// and syncs it; the caller renames it over target (Replace). Writing the
+// whole new version aside first means a full disk or a crash never leaves
+// target half-written. what names the file in errors.
+func WriteTemp(target, what string, write func(io.Writer) error) (tmp string, err error) {
+	f, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+"-*.tmp")
+	if err != nil {
+		return "", fmt.Errorf("write %s: %s", what, PathErr(err))
+	}
+	fail := func(err error) (string, error) {
+		f.Close()
+		os.Remove(f.Name())
+		return "", fmt.Errorf("write %s: %s", what, PathErr(err))
+	}
+	if err := f.Chmod(0o600); err != nil {
+		return fail(err)
+	}
+	if err := write(f); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("write %s: %s", what, PathErr(err))
+	}
+	return f.Name(), nil
+}
+
+// Replace renames tmp over target and makes the rename durable; on failure
+// tmp is removed and target is as it was.
+func Replace(tmp, target, what string) error {
+	if err := os.Rename(tmp, target); err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("replace %s: %s", what, PathErr(err))
+	}
+	SyncDir(filepath.Dir(target))
+	return nil
+}
+
+// Write replaces target with data atomically: WriteTemp, then Replace.
+func Write(target, what string, data []byte) error {
+	tmp, err := WriteTemp(target, what, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return Replace(tmp, target, what)
+}
+
+// SyncDir makes a rename durable; failure only weakens durability, so it is
+// not reported (and Windows cannot sync a folder).
+func SyncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// PathErr drops the *PathError wrapper so the path is not named twice.
+func PathErr(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
