@@ -178,6 +178,7 @@ func newApp(e *env, args []string) *cli.Command {
 	commands := []*cli.Command{
 		secretCommand(e),
 		namespaceCommand(e),
+		subscriptionCommand(e),
 		statusCommand(e),
 		envCommand(e),
 		execCommand(e),

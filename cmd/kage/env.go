@@ -17,6 +17,7 @@ import (
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/shellenv"
+	"github.com/kage-cli/kage/subscription"
 	"github.com/urfave/cli/v3"
 )
 
@@ -40,6 +41,7 @@ On a terminal the values are masked.
    eval (kage env --shell elvish | slurp)               # elvish
    kage env --shell dotenv > /dev/null                  # also: json
    kage env --explain                                   # where each came from
+   kage env --subscription personal                     # that key, this run only
 
 Shells: ` + strings.Join(shellenv.Names(), ", ") + `. Without --shell, the shell is
 detected from the parent process, then $SHELL.`,
@@ -47,6 +49,7 @@ detected from the parent process, then $SHELL.`,
 			&cli.StringFlag{Name: "shell", Usage: "write for `SHELL` (" + strings.Join(shellenv.Names(), ", ") + ")"},
 			dirFlag(),
 			&cli.BoolFlag{Name: "explain", Usage: "say on stderr which scope each name came from"},
+			subscriptionFlag(),
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error { return envAction(ctx, e, cmd) },
 	}
@@ -66,10 +69,20 @@ func pickShell(e *env, name string) (shellenv.Shell, error) {
 	return sh, nil
 }
 
+func subscriptionFlag() *cli.StringFlag {
+	return &cli.StringFlag{Name: "subscription", Usage: "export subscription `NAME`'s key for this run, whatever is bound here"}
+}
+
 // resolveAt resolves every name of the chain of --dir, or of the current
-// directory. The store starts connecting first, so the keychain handshake
-// overlaps scope detection.
-func (e *env) resolveAt(ctx context.Context, cmd *cli.Command, dir string) (*scope.Context, []resolved, error) {
+// directory, with subscription forced ("" for none). The store starts
+// connecting first, so the keychain handshake overlaps scope detection.
+func (e *env) resolveAt(ctx context.Context, cmd *cli.Command, dir, forced string) (*scope.Context, []resolved, error) {
+	if forced != "" {
+		var err error
+		if forced, err = subscriptionArg(forced); err != nil {
+			return nil, nil, err
+		}
+	}
 	store, err := e.secretsPrepared()
 	if err != nil {
 		return nil, nil, err
@@ -78,21 +91,34 @@ func (e *env) resolveAt(ctx context.Context, cmd *cli.Command, dir string) (*sco
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := resolve(ctx, store, c.Chain(), e.stderr)
+	l, err := e.lookup(c, forced)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := resolve(ctx, store, l, e.stderr)
 	return c, res, err
+}
+
+// lookup gathers what decides the values of context c.
+func (e *env) lookup(c *scope.Context, forced string) (lookup, error) {
+	bs, err := subscription.Open(e.paths.Data).Load()
+	if err != nil {
+		return lookup{}, err
+	}
+	return lookup{chain: c.Chain(), bindings: bs, forced: forced}, nil
 }
 
 // envOptions are kage env's flags.
 type envOptions struct {
-	shell, dir string
-	explain    bool
+	shell, dir, subscription string
+	explain                  bool
 }
 
 func envAction(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err := wantArgs(cmd, 0, "no arguments"); err != nil {
 		return err
 	}
-	return envMain(ctx, e, cmd, envOptions{shell: cmd.String("shell"), dir: cmd.String("dir"), explain: cmd.Bool("explain")})
+	return envMain(ctx, e, cmd, envOptions{shell: cmd.String("shell"), dir: cmd.String("dir"), subscription: cmd.String("subscription"), explain: cmd.Bool("explain")})
 }
 
 // envFlags reads kage env's flags when they are the plain ones; ok is
@@ -110,7 +136,7 @@ func envFlags(args []string) (o envOptions, ok bool) {
 				return o, false
 			}
 			o.explain = true
-		case "--shell", "--dir", "-C":
+		case "--shell", "--dir", "-C", "--subscription":
 			if !hasVal {
 				if i+1 >= len(args) || strings.HasPrefix(args[i+1], "-") {
 					return o, false
@@ -121,9 +147,12 @@ func envFlags(args []string) (o envOptions, ok bool) {
 			if val == "" {
 				return o, false
 			}
-			if name == "--shell" {
+			switch name {
+			case "--shell":
 				o.shell = val
-			} else {
+			case "--subscription":
+				o.subscription = val
+			default:
 				o.dir = val
 			}
 		default:
@@ -139,7 +168,7 @@ func envMain(ctx context.Context, e *env, cmd *cli.Command, o envOptions) error 
 	if err != nil {
 		return err
 	}
-	c, res, err := e.resolveAt(ctx, cmd, o.dir)
+	c, res, err := e.resolveAt(ctx, cmd, o.dir, o.subscription)
 	if err != nil {
 		return err
 	}
@@ -177,11 +206,11 @@ func explain(e *env, c *scope.Context, res []resolved) {
 		b.WriteString("kage: no secrets in this chain\n")
 	}
 	for _, r := range res {
-		fmt.Fprintf(&b, "kage: %s ← %s", r.Name, r.From.Display())
+		fmt.Fprintf(&b, "kage: %s ← %s", r.Name, r.From)
 		if len(r.Shadows) > 0 {
 			names := make([]string, len(r.Shadows))
 			for i, s := range r.Shadows {
-				names[i] = s.Display()
+				names[i] = s.String()
 			}
 			fmt.Fprintf(&b, " (shadows %s)", strings.Join(names, ", "))
 		}
@@ -209,8 +238,9 @@ is involved and no secret is ever in a command line. On Unix kage replaces
 itself with COMMAND, so signals and the exit code pass straight through.
 
    kage exec -- claude
+   kage exec --subscription personal -- claude
    kage exec --dir ~/code/api -- npm run deploy`,
-		Flags:        []cli.Flag{dirFlag()},
+		Flags:        []cli.Flag{dirFlag(), subscriptionFlag()},
 		StopOnNthArg: &stop,
 		Action:       func(ctx context.Context, cmd *cli.Command) error { return execAction(ctx, e, cmd) },
 	}
@@ -222,13 +252,13 @@ func execAction(ctx context.Context, e *env, cmd *cli.Command) error {
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		return usagef("usage: kage exec [--dir DIR] -- COMMAND [ARGS...]", "kage exec needs a command to run")
+		return usagef("usage: kage exec [--dir DIR] [--subscription NAME] -- COMMAND [ARGS...]", "kage exec needs a command to run")
 	}
 	path, err := exec.LookPath(args[0])
 	if err != nil {
 		return &exitError{code: 127, err: fmt.Errorf("command %q not found", args[0])}
 	}
-	_, res, err := e.resolveAt(ctx, cmd, cmd.String("dir"))
+	_, res, err := e.resolveAt(ctx, cmd, cmd.String("dir"), cmd.String("subscription"))
 	if err != nil {
 		return err
 	}
@@ -312,8 +342,9 @@ func hookEnvCommand(e *env) *cli.Command {
 }
 
 // hookEnvMain runs at every prompt. When the fingerprint of what decides
-// the secrets (repo, namespace, data folder, config and index modification)
-// is the one the shell holds, it prints nothing and touches nothing else.
+// the secrets (repo, namespace, data folder, config, index and bindings
+// modification) is the one the shell holds, it prints nothing and touches
+// nothing else.
 func hookEnvMain(ctx context.Context, e *env, shell string) error {
 	sh, err := shellenv.Get(shell)
 	if err != nil {
@@ -328,8 +359,11 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 	err = cerr
 	if err == nil {
 		var store keyring.Store
+		var l lookup
 		if store, err = e.secretsPrepared(); err == nil {
-			res, err = resolve(ctx, store, c.Chain(), e.stderr)
+			if l, err = e.lookup(c, ""); err == nil {
+				res, err = resolve(ctx, store, l, e.stderr)
+			}
 		}
 	}
 	if err != nil {
@@ -392,7 +426,7 @@ func fingerprint(p config.Paths, c *scope.Context, cerr error, file string) stri
 	} else {
 		fmt.Fprintf(&b, "%s\x00%s\x00", c.Repo, c.Namespace)
 	}
-	fmt.Fprintf(&b, "%s\x00%s\x00%s\x00", p.Data, stamp(p.ConfigFile()), stamp(filepath.Join(p.Data, keyring.IndexFile)))
+	fmt.Fprintf(&b, "%s\x00%s\x00%s\x00%s\x00", p.Data, stamp(p.ConfigFile()), stamp(filepath.Join(p.Data, keyring.IndexFile)), stamp(filepath.Join(p.Data, subscription.File)))
 	// The file backend's secrets (at its default place: a custom one is
 	// named in config.toml, whose stamp is above, and watched below).
 	fmt.Fprintf(&b, "%s\x00", stamp(filepath.Join(p.Data, secretsFileName)))

@@ -42,7 +42,7 @@ func readValue(ctx context.Context, e *env, name, where, fromFile string) ([]byt
 	}
 	if len(v) == 0 {
 		return nil, withHint(fmt.Errorf("the value for %q is empty; nothing was stored", name),
-			"type the value at the prompt, pipe it in (printf %s \"$VALUE\" | kage secret set NAME) or use --from-file")
+			"type the value at the prompt, pipe it in (printf %s \"$VALUE\" | kage …) or use --from-file")
 	}
 	if bytes.IndexByte(v, 0) >= 0 {
 		return nil, withHint(fmt.Errorf("the value for %q contains a NUL byte, which no environment variable can hold; nothing was stored", name),

@@ -8,54 +8,116 @@ import (
 
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
+	"github.com/kage-cli/kage/subscription"
 )
+
+// source is one place a name's value can come from: a scope's own secret,
+// a subscription bound to a scope, or a subscription forced for one run.
+type source struct {
+	// Scope holds the secret, or is where Sub is bound; unset when Forced.
+	Scope  scope.Scope
+	Sub    string
+	Forced bool
+	ref    keyring.Ref
+}
+
+// String says where a value came from, for --explain and status.
+func (s source) String() string {
+	switch {
+	case s.Forced:
+		return fmt.Sprintf("subscription %s (--subscription)", s.Sub)
+	case s.Sub != "":
+		return fmt.Sprintf("subscription %s (bound at %s)", s.Sub, s.Scope.Display())
+	}
+	return s.Scope.Display()
+}
 
 // resolved is one name's winning value and where it came from.
 type resolved struct {
 	Name    string
 	Value   []byte
-	From    scope.Scope
-	Shadows []scope.Scope
+	From    source
+	Shadows []source
 }
 
-// resolve reads the winning value of every name the chain holds, in one
-// batch: the index says which scope wins each name, GetMany reads the
-// winners. An index entry whose item is gone from the keychain is reported
-// on warn and the next scope holding the name wins instead.
-func resolve(ctx context.Context, store keyring.Store, chain []scope.Scope, warn io.Writer) ([]resolved, error) {
+// lookup is what decides which values a directory gets: its scope chain,
+// most specific first, the subscription bindings, and a subscription
+// forced for this run ("" for none).
+type lookup struct {
+	chain    []scope.Scope
+	bindings []subscription.Binding
+	forced   string
+}
+
+// candidates lists, for every name the lookup supplies, where its value can
+// come from, best first: the forced subscription, then each scope of the
+// chain, most specific first. At one scope a bound subscription comes
+// before the scope's own secret of the same name: binding a scope to a
+// subscription is the later, more deliberate choice. A binding to a
+// subscription that has no key is skipped with a warning.
+func (l lookup) candidates(entries []keyring.Entry) (map[string][]source, []string, error) {
+	keys, _ := subscription.Keys(entries)
+	out := map[string][]source{}
+	var warnings []string
+	if l.forced != "" {
+		k, ok := keys[l.forced]
+		if !ok {
+			return nil, nil, withHint(fmt.Errorf("subscription %q not found", l.forced), "kage subscription list shows them; add one with kage subscription add --name "+l.forced)
+		}
+		out[k.Var] = append(out[k.Var], source{Sub: k.Name, Forced: true, ref: k.Ref()})
+	}
+	held := map[string][]keyring.Entry{}
+	for _, en := range entries {
+		held[en.Scope] = append(held[en.Scope], en)
+	}
+	for _, s := range l.chain {
+		for _, sub := range subscription.At(l.bindings, s.String()) {
+			k, ok := keys[sub]
+			if !ok {
+				warnings = append(warnings, fmt.Sprintf("%s is bound to subscription %q, which does not exist; skipped (kage subscription unuse %s --scope %s, or kage doctor --fix)", s.Display(), sub, sub, s.Display()))
+				continue
+			}
+			out[k.Var] = append(out[k.Var], source{Scope: s, Sub: sub, ref: k.Ref()})
+		}
+		for _, en := range held[s.String()] {
+			out[en.Name] = append(out[en.Name], source{Scope: s, ref: en.Ref()})
+		}
+	}
+	return out, warnings, nil
+}
+
+// resolve reads the winning value of every name the lookup supplies, in
+// one batch: the index and the bindings say which source wins each name,
+// GetMany reads the winners. A source whose item is gone from the keychain
+// is reported on warn and the next source of the name wins instead.
+func resolve(ctx context.Context, store keyring.Store, l lookup, warn io.Writer) ([]resolved, error) {
 	entries, err := store.List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rank := map[string]int{}
-	for i, s := range chain {
-		rank[s.String()] = i
+	cands, warnings, err := l.candidates(entries)
+	if err != nil {
+		return nil, err
 	}
-	// holders[name] lists the chain positions holding name, most specific
-	// first.
-	holders := map[string][]int{}
-	for _, e := range entries {
-		if i, ok := rank[e.Scope]; ok {
-			holders[e.Name] = append(holders[e.Name], i)
-		}
-	}
-	for _, h := range holders {
-		sort.Ints(h)
+	for _, w := range warnings {
+		fmt.Fprintf(warn, "kage: warning: %s\n", w)
 	}
 	missing := map[keyring.Ref]bool{}
 	values := map[keyring.Ref][]byte{}
 	// Each round reads the current winners; a winner missing from the
-	// keychain passes the name to its next scope. At most len(chain) rounds.
-	for range chain {
+	// keychain passes the name to its next source. The longest candidate
+	// list bounds the rounds.
+	for {
 		var want []keyring.Ref
-		for name, h := range holders {
-			for _, i := range h {
-				r := keyring.Ref{Scope: chain[i].String(), Name: name}
-				if missing[r] {
+		wanted := map[keyring.Ref]bool{}
+		for _, cs := range cands {
+			for _, c := range cs {
+				if missing[c.ref] {
 					continue
 				}
-				if _, done := values[r]; !done {
-					want = append(want, r)
+				if _, done := values[c.ref]; !done && !wanted[c.ref] {
+					want = append(want, c.ref)
+					wanted[c.ref] = true
 				}
 				break
 			}
@@ -63,7 +125,12 @@ func resolve(ctx context.Context, store keyring.Store, chain []scope.Scope, warn
 		if len(want) == 0 {
 			break
 		}
-		sort.Slice(want, func(a, b int) bool { return want[a].Name < want[b].Name })
+		sort.Slice(want, func(a, b int) bool {
+			if want[a].Name != want[b].Name {
+				return want[a].Name < want[b].Name
+			}
+			return want[a].Scope < want[b].Scope
+		})
 		got, err := store.GetMany(ctx, want)
 		if err != nil {
 			return nil, err
@@ -74,21 +141,19 @@ func resolve(ctx context.Context, store keyring.Store, chain []scope.Scope, warn
 				continue
 			}
 			missing[r] = true
-			s, _ := scope.FromCanonical(r.Scope)
-			fmt.Fprintf(warn, "kage: warning: the index lists %s in %s but the keychain has no such item; skipped (remove the entry with: kage secret delete %s --scope %s)\n", r.Name, s.Display(), r.Name, s.Display())
+			fmt.Fprintf(warn, "kage: warning: %s; skipped (%s)\n", missingItem(r), missingFix(r))
 		}
 	}
 	var out []resolved
-	for name, h := range holders {
+	for name, cs := range cands {
 		res, won := resolved{Name: name}, false
-		for _, i := range h {
-			r := keyring.Ref{Scope: chain[i].String(), Name: name}
+		for _, c := range cs {
 			switch {
-			case missing[r]:
+			case missing[c.ref]:
 			case !won:
-				res.Value, res.From, won = values[r], chain[i], true
+				res.Value, res.From, won = values[c.ref], c, true
 			default:
-				res.Shadows = append(res.Shadows, chain[i])
+				res.Shadows = append(res.Shadows, c)
 			}
 		}
 		if won {
@@ -97,4 +162,22 @@ func resolve(ctx context.Context, store keyring.Store, chain []scope.Scope, warn
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
 	return out, nil
+}
+
+// missingItem describes an index entry whose keychain item is gone.
+func missingItem(r keyring.Ref) string {
+	if sub, ok := subscription.FromScope(r.Scope); ok {
+		return fmt.Sprintf("the index lists the key of subscription %s but the keychain has no such item", sub)
+	}
+	s, _ := scope.FromCanonical(r.Scope)
+	return fmt.Sprintf("the index lists %s in %s but the keychain has no such item", r.Name, s.Display())
+}
+
+// missingFix says how to clear an index entry whose item is gone.
+func missingFix(r keyring.Ref) string {
+	if sub, ok := subscription.FromScope(r.Scope); ok {
+		return fmt.Sprintf("store the key again with: kage subscription add --name %s --env %s --overwrite", sub, r.Name)
+	}
+	s, _ := scope.FromCanonical(r.Scope)
+	return fmt.Sprintf("remove the entry with: kage secret delete %s --scope %s", r.Name, s.Display())
 }

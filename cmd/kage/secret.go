@@ -10,6 +10,7 @@ import (
 
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
+	"github.com/kage-cli/kage/subscription"
 	"github.com/urfave/cli/v3"
 )
 
@@ -154,6 +155,7 @@ func secretGet(ctx context.Context, e *env, cmd *cli.Command) error {
 		return err
 	}
 	var chain []scope.Scope
+	var refs []keyring.Ref
 	if one {
 		chain = []scope.Scope{sc}
 	} else {
@@ -162,12 +164,16 @@ func secretGet(ctx context.Context, e *env, cmd *cli.Command) error {
 			return err
 		}
 		chain = c.Chain()
+		if refs, err = boundRefs(ctx, e, store, c, name); err != nil {
+			return err
+		}
 	}
 	// One read for the whole chain (one Secret Service batch on Linux),
 	// then the most specific scope that holds the name wins.
-	refs := make([]keyring.Ref, len(chain))
-	for i, s := range chain {
-		refs[i] = keyring.Ref{Scope: s.String(), Name: name}
+	if refs == nil {
+		for _, s := range chain {
+			refs = append(refs, keyring.Ref{Scope: s.String(), Name: name})
+		}
 	}
 	got, err := store.GetMany(ctx, refs)
 	if err != nil {
@@ -210,6 +216,10 @@ func secretList(ctx context.Context, e *env, cmd *cli.Command) error {
 		if filter && en.Scope != sc.String() {
 			continue
 		}
+		if _, ok := subscription.FromScope(en.Scope); ok {
+			// Subscription keys are listed by kage subscription list.
+			continue
+		}
 		s, err := scope.FromCanonical(en.Scope)
 		if err != nil {
 			return withHint(fmt.Errorf("the index holds an invalid scope %q: %w", en.Scope, err), "the index was edited by hand: fix or remove that entry")
@@ -238,6 +248,39 @@ func secretList(ctx context.Context, e *env, cmd *cli.Command) error {
 type listRow struct {
 	keyring.Entry
 	scope scope.Scope
+}
+
+// boundRefs returns where name's value can come from in context c, best
+// first, when a subscription is bound in the chain; nil when none is, and
+// the chain's own scopes are all there is to read.
+func boundRefs(ctx context.Context, e *env, store keyring.Store, c *scope.Context, name string) ([]keyring.Ref, error) {
+	l, err := e.lookup(c, "")
+	if err != nil {
+		return nil, err
+	}
+	bound := false
+	for _, s := range l.chain {
+		bound = bound || len(subscription.At(l.bindings, s.String())) > 0
+	}
+	if !bound {
+		return nil, nil
+	}
+	entries, err := store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cands, warnings, err := l.candidates(entries)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(e.stderr, "kage: warning: %s\n", w)
+	}
+	refs := []keyring.Ref{}
+	for _, src := range cands[name] {
+		refs = append(refs, src.ref)
+	}
+	return refs, nil
 }
 
 func writeListJSON(e *env, rows []listRow) error {

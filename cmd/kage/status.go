@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v3"
@@ -14,8 +16,9 @@ func statusCommand(e *env) *cli.Command {
 		Name:  "status",
 		Usage: "show the current directory's repo, namespace and the secrets that apply",
 		Description: `Shows the scope chain for the current directory, most specific first, with
-the names each scope holds; * marks the scope whose value is used. Read from
-the index only: the keychain is not touched.
+the names each scope holds or gets from a subscription bound to it; * marks
+the scope whose value is used. Read from the index and the bindings only:
+the keychain is not touched.
 
    kage status
    kage --namespace staging status
@@ -26,9 +29,12 @@ the index only: the keychain is not touched.
 }
 
 type statusSecret struct {
-	Name       string `json:"name"`
-	Used       bool   `json:"used"`
-	ShadowedBy string `json:"shadowed_by,omitempty"`
+	Name string `json:"name"`
+	// Subscription is set when a subscription bound to the scope supplies
+	// the name.
+	Subscription string `json:"subscription,omitempty"`
+	Used         bool   `json:"used"`
+	ShadowedBy   string `json:"shadowed_by,omitempty"`
 }
 
 type statusScope struct {
@@ -49,26 +55,35 @@ func status(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	l, err := e.lookup(c, "")
+	if err != nil {
+		return err
+	}
 	entries, err := store.List(ctx)
 	if err != nil {
 		return err
 	}
-	byScope := map[string][]string{}
-	for _, en := range entries {
-		byScope[en.Scope] = append(byScope[en.Scope], en.Name)
+	cands, warnings, err := l.candidates(entries)
+	if err != nil {
+		return err
 	}
-	winner := map[string]string{}
+	for _, w := range warnings {
+		fmt.Fprintf(e.stderr, "kage: warning: %s\n", w)
+	}
 	var chain []statusScope
 	for _, s := range c.Chain() {
 		ss := statusScope{Scope: s.String(), display: s.Display(), Secrets: []statusSecret{}}
-		for _, name := range byScope[s.String()] {
-			sec := statusSecret{Name: name, Used: winner[name] == ""}
-			if sec.Used {
-				winner[name] = s.Display()
-			} else {
-				sec.ShadowedBy = winner[name]
+		for _, name := range slices.Sorted(maps.Keys(cands)) {
+			for i, src := range cands[name] {
+				if src.Forced || src.Scope != s {
+					continue
+				}
+				sec := statusSecret{Name: name, Subscription: src.Sub, Used: i == 0}
+				if !sec.Used {
+					sec.ShadowedBy = cands[name][0].String()
+				}
+				ss.Secrets = append(ss.Secrets, sec)
 			}
-			ss.Secrets = append(ss.Secrets, sec)
 		}
 		chain = append(chain, ss)
 	}
@@ -103,11 +118,17 @@ func status(ctx context.Context, e *env, cmd *cli.Command) error {
 			b.WriteString("      (no secrets)\n")
 		}
 		for _, sec := range ss.Secrets {
+			mark, from := "      ", ""
 			if sec.Used {
-				fmt.Fprintf(&b, "    * %s\n", sec.Name)
-			} else {
-				fmt.Fprintf(&b, "      %s (shadowed by %s)\n", sec.Name, sec.ShadowedBy)
+				mark = "    * "
 			}
+			if sec.Subscription != "" {
+				from = fmt.Sprintf(" ← subscription %s (bound at %s)", sec.Subscription, ss.display)
+			}
+			if !sec.Used {
+				from += fmt.Sprintf(" (shadowed by %s)", sec.ShadowedBy)
+			}
+			fmt.Fprintf(&b, "%s%s%s\n", mark, sec.Name, from)
 		}
 	}
 	_, err = fmt.Fprint(e.stdout, b.String())

@@ -1,0 +1,455 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/kage-cli/kage/keyring"
+	"github.com/kage-cli/kage/scope"
+	"github.com/kage-cli/kage/subscription"
+	"github.com/urfave/cli/v3"
+)
+
+func subscriptionCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:    "subscription",
+		Aliases: []string{"sub"},
+		Usage:   "named API keys (work, personal, …) and the scopes that use them",
+		Description: `A subscription is a named API key, kept in the keychain like a secret.
+Bind it to a scope and every directory in that scope gets the key as its
+variable (ANTHROPIC_API_KEY unless --env says otherwise), at that scope's
+place in the chain: a repo binding beats a namespace secret, a global
+binding loses to a repo secret.
+
+   kage subscription add --name work-account            # hidden prompt
+   kage subscription add --name personal --env ANTHROPIC_API_KEY
+   kage subscription use work-account --scope namespace:production
+   kage subscription use personal --scope global
+   kage subscription list
+   kage exec --subscription personal -- claude          # one run only`,
+		Action: groupAction,
+		Commands: []*cli.Command{
+			{
+				Name:  "add",
+				Usage: "store a subscription's API key (prompted for, or piped in)",
+				Description: `Stores the key under the name, to be exported as --env (default
+` + subscription.DefaultVar + `). On a terminal the key is asked for twice, hidden; from a
+pipe, standard input is the key, with one trailing newline removed. An
+existing subscription's key is replaced only with --overwrite (rotation);
+its bindings stay.
+
+   kage subscription add --name work-account
+   kage subscription add --name openai-work --env OPENAI_API_KEY
+   op read op://work/anthropic/key | kage subscription add --name work-account --overwrite`,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "name", Usage: "the subscription's `NAME` (lower-case letters, digits, '.', '_', '-')"},
+					&cli.StringFlag{Name: "env", Value: subscription.DefaultVar, Usage: "export the key as `VAR`"},
+					&cli.BoolFlag{Name: "overwrite", Usage: "replace the key of an existing subscription"},
+					&cli.StringFlag{Name: "from-file", Usage: "read the key from `PATH`, bytes exactly"},
+				},
+				Action: func(ctx context.Context, cmd *cli.Command) error { return subscriptionAdd(ctx, e, cmd) },
+			},
+			{
+				Name:    "list",
+				Aliases: []string{"ls"},
+				Usage:   "list subscriptions, their variables and where they are bound (never keys)",
+				Description: `   kage subscription list
+   kage subscription list --json`,
+				Flags:  []cli.Flag{&cli.BoolFlag{Name: "json", Usage: "print JSON"}},
+				Action: func(ctx context.Context, cmd *cli.Command) error { return subscriptionList(ctx, e, cmd) },
+			},
+			{
+				Name:      "remove",
+				Aliases:   []string{"rm"},
+				Usage:     "delete a subscription's key",
+				ArgsUsage: "NAME",
+				Description: `Deletes the key from the keychain. A subscription that is still bound is
+kept unless --force is given, which removes its bindings too.
+
+   kage subscription remove old-account
+   kage subscription remove work-account --force`,
+				Flags:  []cli.Flag{&cli.BoolFlag{Name: "force", Usage: "remove it even if bound, with its bindings"}},
+				Action: func(ctx context.Context, cmd *cli.Command) error { return subscriptionRemove(ctx, e, cmd) },
+			},
+			{
+				Name:      "use",
+				Usage:     "bind a subscription to a scope",
+				ArgsUsage: "NAME",
+				Description: `From now on the scope's directories get the subscription's key, at the
+scope's place in the chain. A subscription with the same variable that
+was bound there before is replaced.
+
+   kage subscription use work-account --scope namespace:production
+   kage subscription use personal --scope global
+   kage subscription use personal --scope repo            # this repository`,
+				Flags:  []cli.Flag{scopeFlag("bind to `SCOPE`: global, namespace:<name>, repo:<path>, repo or namespace")},
+				Action: func(ctx context.Context, cmd *cli.Command) error { return subscriptionUse(ctx, e, cmd) },
+			},
+			{
+				Name:      "unuse",
+				Usage:     "unbind a scope's subscription",
+				ArgsUsage: "[NAME]",
+				Description: `Removes the binding; the key stays stored. NAME is needed only when
+several subscriptions are bound to the scope.
+
+   kage subscription unuse --scope namespace:production
+   kage subscription unuse openai-work --scope global`,
+				Flags:  []cli.Flag{scopeFlag("unbind from `SCOPE`")},
+				Action: func(ctx context.Context, cmd *cli.Command) error { return subscriptionUnuse(ctx, e, cmd) },
+			},
+		},
+	}
+}
+
+// subscriptionArg normalises a subscription name from the command line.
+func subscriptionArg(name string) (string, error) {
+	n, err := subscription.Normalize(name)
+	if err != nil {
+		return "", usagef("subscription names look like work-account, personal or team.ci", "%s", err)
+	}
+	return n, nil
+}
+
+// subscriptionState is what the subscription commands read: the store, the
+// keys it holds and the bindings.
+type subscriptionState struct {
+	store    keyring.Store
+	entries  []keyring.Entry
+	keys     map[string]subscription.Key
+	bindings []subscription.Binding
+}
+
+func (e *env) subscriptionState(ctx context.Context) (*subscriptionState, error) {
+	bs, err := subscription.Open(e.paths.Data).Load()
+	if err != nil {
+		return nil, err
+	}
+	store, err := e.secrets()
+	if err != nil {
+		return nil, err
+	}
+	entries, err := store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, _ := subscription.Keys(entries)
+	return &subscriptionState{store: store, entries: entries, keys: keys, bindings: bs}, nil
+}
+
+// keyOf returns name's key, or the error that it does not exist.
+func (st *subscriptionState) keyOf(name string) (subscription.Key, error) {
+	k, ok := st.keys[name]
+	if !ok {
+		return k, withHint(fmt.Errorf("subscription %q not found", name), "kage subscription list shows them; add it with: kage subscription add --name "+name)
+	}
+	return k, nil
+}
+
+func subscriptionAdd(ctx context.Context, e *env, cmd *cli.Command) error {
+	if cmd.NArg() == 1 && cmd.String("name") == "" {
+		return usagef("usage: kage subscription add --name "+cmd.Args().First(), "kage subscription add takes the name as --name NAME")
+	}
+	if err := wantArgs(cmd, 0, "--name NAME [--env VAR]"); err != nil {
+		return err
+	}
+	if cmd.String("name") == "" {
+		return usagef("usage: kage subscription add --name NAME [--env VAR]", "kage subscription add needs --name")
+	}
+	name, err := subscriptionArg(cmd.String("name"))
+	if err != nil {
+		return err
+	}
+	variable := cmd.String("env")
+	if err := checkName(variable, false); err != nil {
+		return err
+	}
+	st, err := e.subscriptionState(ctx)
+	if err != nil {
+		return err
+	}
+	old, exists := st.keys[name]
+	if exists && !cmd.Bool("overwrite") {
+		return withHint(fmt.Errorf("subscription %q already exists (exported as %s)", name, old.Var),
+			fmt.Sprintf("to rotate its key: kage subscription add --name %s --overwrite", name))
+	}
+	value, err := readValue(ctx, e, variable, "subscription "+name, cmd.String("from-file"))
+	if err != nil {
+		return err
+	}
+	if err := st.store.Set(ctx, subscription.Scope(name), variable, value); err != nil {
+		return err
+	}
+	// A key kept under another variable before is now stale: the newest
+	// key wins anyway (subscription.Keys), so a failure here only leaves a
+	// stray item for kage doctor.
+	for _, en := range st.entries {
+		if s, ok := subscription.FromScope(en.Scope); ok && s == name && en.Name != variable {
+			if err := st.store.Delete(ctx, en.Scope, en.Name); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+				fmt.Fprintf(e.stderr, "kage: warning: the old key (as %s) could not be deleted: %s; kage doctor reports it\n", en.Name, oneLine(err.Error()))
+			}
+		}
+	}
+	switch {
+	case exists:
+		fmt.Fprintf(e.stderr, "kage: replaced the key of subscription %s (exported as %s)\n", name, variable)
+	default:
+		fmt.Fprintf(e.stderr, "kage: stored subscription %s (exported as %s)\n", name, variable)
+	}
+	if len(subscription.Of(st.bindings, name)) == 0 {
+		fmt.Fprintf(e.stderr, "kage: bind it to a scope with: kage subscription use %s --scope global (or namespace:NAME, repo:PATH)\n", name)
+	}
+	return nil
+}
+
+func subscriptionList(ctx context.Context, e *env, cmd *cli.Command) error {
+	if err := wantArgs(cmd, 0, "no arguments"); err != nil {
+		return err
+	}
+	st, err := e.subscriptionState(ctx)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Name     string   `json:"name"`
+		Variable string   `json:"variable,omitempty"`
+		Bound    []string `json:"bound"`
+		Created  string   `json:"created,omitempty"`
+		Updated  string   `json:"updated,omitempty"`
+		// Missing marks a name that is bound but has no key.
+		Missing bool `json:"missing,omitempty"`
+		key     subscription.Key
+	}
+	names := map[string]bool{}
+	for n := range st.keys {
+		names[n] = true
+	}
+	for _, b := range st.bindings {
+		names[b.Subscription] = true
+	}
+	rows := []row{}
+	for _, n := range slices.Sorted(maps.Keys(names)) {
+		r := row{Name: n, Bound: subscription.Of(st.bindings, n)}
+		if r.Bound == nil {
+			r.Bound = []string{}
+		}
+		if k, ok := st.keys[n]; ok {
+			r.key, r.Variable = k, k.Var
+			r.Created, r.Updated = k.Created.UTC().Format(timeJSON), k.Updated.UTC().Format(timeJSON)
+		} else {
+			r.Missing = true
+		}
+		rows = append(rows, r)
+	}
+	if cmd.Bool("json") {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(e.stderr, "kage: no subscriptions; add one with: kage subscription add --name NAME")
+		return nil
+	}
+	table := [][]string{{"Name", "Variable", "Bound to", "Updated"}}
+	missing := false
+	for _, r := range rows {
+		bound := make([]string, len(r.Bound))
+		for i, s := range r.Bound {
+			bound[i] = displayScope(s)
+		}
+		b, v, updated := strings.Join(bound, ", "), r.Variable, ""
+		if b == "" {
+			b = "-"
+		}
+		if r.Missing {
+			v, updated, missing = "(no key)", "-", true
+		} else {
+			updated = ago(e.now(), r.key.Updated)
+		}
+		table = append(table, []string{r.Name, v, b, updated})
+	}
+	fmt.Fprint(e.stdout, "Subscriptions\n=============\n\n"+boxTable(table))
+	if missing {
+		fmt.Fprintln(e.stderr, "kage: a subscription marked (no key) is bound but not stored; add it again with kage subscription add, or kage doctor --fix drops its bindings")
+	}
+	return nil
+}
+
+// displayScope shows a canonical scope as people read it.
+func displayScope(s string) string {
+	if sc, err := scope.FromCanonical(s); err == nil {
+		return sc.Display()
+	}
+	return s
+}
+
+func subscriptionRemove(ctx context.Context, e *env, cmd *cli.Command) error {
+	if err := wantArgs(cmd, 1, "NAME"); err != nil {
+		return err
+	}
+	name, err := subscriptionArg(cmd.Args().First())
+	if err != nil {
+		return err
+	}
+	st, err := e.subscriptionState(ctx)
+	if err != nil {
+		return err
+	}
+	bound := subscription.Of(st.bindings, name)
+	_, hasKey := st.keys[name]
+	if !hasKey && len(bound) == 0 {
+		_, err := st.keyOf(name)
+		return err
+	}
+	where := make([]string, len(bound))
+	for i, s := range bound {
+		where[i] = displayScope(s)
+	}
+	if len(bound) > 0 {
+		if !cmd.Bool("force") {
+			return withHint(fmt.Errorf("subscription %q is bound to %s", name, strings.Join(where, ", ")),
+				fmt.Sprintf("unbind it first (kage subscription unuse %s --scope %s), or pass --force to remove the bindings too", name, where[0]))
+		}
+		// Bindings first: if kage stops between the two steps, what is
+		// left is an unbound key, not a binding to nothing.
+		err := subscription.Open(e.paths.Data).Update(ctx, func(bs []subscription.Binding) ([]subscription.Binding, error) {
+			return slices.DeleteFunc(bs, func(b subscription.Binding) bool { return b.Subscription == name }), nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, en := range st.entries {
+		if s, ok := subscription.FromScope(en.Scope); ok && s == name {
+			if err := st.store.Delete(ctx, en.Scope, en.Name); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+				return err
+			}
+		}
+	}
+	msg := "kage: removed subscription " + name
+	if len(bound) > 0 {
+		msg += " and its bindings to " + strings.Join(where, ", ")
+	}
+	fmt.Fprintln(e.stderr, msg)
+	return nil
+}
+
+// bindingScope reads the --scope that use and unuse require.
+func (e *env) bindingScope(cmd *cli.Command) (scope.Scope, error) {
+	sc, ok, err := e.scopeFlag(cmd, "")
+	if err != nil {
+		return sc, err
+	}
+	if !ok {
+		return sc, usagef(fmt.Sprintf("usage: %s %s --scope SCOPE (global, namespace:<name>, repo:<path>, repo or namespace)", cmd.FullName(), cmd.ArgsUsage), "%s needs --scope", cmd.FullName())
+	}
+	return sc, nil
+}
+
+func subscriptionUse(ctx context.Context, e *env, cmd *cli.Command) error {
+	if err := wantArgs(cmd, 1, "NAME --scope SCOPE"); err != nil {
+		return err
+	}
+	name, err := subscriptionArg(cmd.Args().First())
+	if err != nil {
+		return err
+	}
+	sc, err := e.bindingScope(cmd)
+	if err != nil {
+		return err
+	}
+	st, err := e.subscriptionState(ctx)
+	if err != nil {
+		return err
+	}
+	k, err := st.keyOf(name)
+	if err != nil {
+		return err
+	}
+	var replaced []string
+	already := false
+	err = subscription.Open(e.paths.Data).Update(ctx, func(bs []subscription.Binding) ([]subscription.Binding, error) {
+		out := bs[:0:0]
+		for _, b := range bs {
+			if b.Scope == sc.String() {
+				if b.Subscription == name {
+					already = true
+					return nil, errUnchanged
+				}
+				// Another subscription exporting the same variable here:
+				// the new binding takes its place.
+				if other, ok := st.keys[b.Subscription]; ok && other.Var == k.Var {
+					replaced = append(replaced, b.Subscription)
+					continue
+				}
+			}
+			out = append(out, b)
+		}
+		return append(out, subscription.Binding{Scope: sc.String(), Subscription: name, Bound: e.now().UTC()}), nil
+	})
+	if already {
+		fmt.Fprintf(e.stderr, "kage: %s already uses subscription %s\n", sc.Display(), name)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("kage: %s now uses subscription %s (%s)", sc.Display(), name, k.Var)
+	if len(replaced) > 0 {
+		msg += ", instead of " + strings.Join(replaced, ", ")
+	}
+	fmt.Fprintln(e.stderr, msg)
+	for _, en := range st.entries {
+		if en.Scope == sc.String() && en.Name == k.Var {
+			fmt.Fprintf(e.stderr, "kage: note: %s also holds a secret %s; the subscription's key is used there instead (kage status shows it)\n", sc.Display(), k.Var)
+		}
+	}
+	return nil
+}
+
+// errUnchanged makes a bindings update write nothing.
+var errUnchanged = errors.New("unchanged")
+
+func subscriptionUnuse(ctx context.Context, e *env, cmd *cli.Command) error {
+	if cmd.NArg() > 1 {
+		return wantArgs(cmd, 1, "[NAME] --scope SCOPE")
+	}
+	name := ""
+	if cmd.NArg() == 1 {
+		var err error
+		if name, err = subscriptionArg(cmd.Args().First()); err != nil {
+			return err
+		}
+	}
+	sc, err := e.bindingScope(cmd)
+	if err != nil {
+		return err
+	}
+	var gone string
+	err = subscription.Open(e.paths.Data).Update(ctx, func(bs []subscription.Binding) ([]subscription.Binding, error) {
+		here := subscription.At(bs, sc.String())
+		sort.Strings(here)
+		switch {
+		case len(here) == 0:
+			return nil, withHint(fmt.Errorf("no subscription is bound to %s", sc.Display()), "kage subscription list shows the bindings")
+		case name != "" && !slices.Contains(here, name):
+			return nil, withHint(fmt.Errorf("subscription %q is not bound to %s (bound there: %s)", name, sc.Display(), strings.Join(here, ", ")), "kage subscription list shows the bindings")
+		case name == "" && len(here) > 1:
+			return nil, usagef(fmt.Sprintf("name one: kage subscription unuse %s --scope %s", here[0], sc.Display()), "%s uses several subscriptions (%s)", sc.Display(), strings.Join(here, ", "))
+		case name == "":
+			name = here[0]
+		}
+		gone = name
+		return slices.DeleteFunc(bs, func(b subscription.Binding) bool { return b.Scope == sc.String() && b.Subscription == name }), nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "kage: %s no longer uses subscription %s\n", sc.Display(), gone)
+	return nil
+}
