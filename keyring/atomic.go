@@ -7,7 +7,6 @@ import (
 	"github.com/kage-cli/kage/internal/atomicfile"
 )
 
-
 // lockFile takes a writer's lock (atomicfile.Lock).
 func lockFile(ctx context.Context, path, what string) (unlock func(), err error) {
 	return atomicfile.Lock(ctx, path, what)
