@@ -86,6 +86,8 @@ func awsSecretName(scope, name string) string {
 		return awsPrefix + "global/" + name
 	case strings.HasPrefix(scope, "namespace:"):
 		return awsPrefix + "namespace/" + strings.TrimPrefix(scope, "namespace:") + "/" + name
+	case strings.HasPrefix(scope, "subscription:") && !strings.Contains(scope, "/"):
+		return awsPrefix + "subscription/" + strings.TrimPrefix(scope, "subscription:") + "/" + name
 	case strings.HasPrefix(scope, "repo:"):
 		return awsPrefix + "repo/" + base64.RawURLEncoding.EncodeToString([]byte(strings.TrimPrefix(scope, "repo:"))) + "/" + name
 	}
@@ -132,11 +134,11 @@ func awsParseName(secret string) (scope, name string, ok bool) {
 			return "", "", false
 		}
 		return "global", name, true
-	case "namespace":
+	case "namespace", "subscription":
 		if arg == "" {
 			return "", "", false
 		}
-		return "namespace:" + arg, name, true
+		return kind + ":" + arg, name, true
 	case "repo", "other":
 		b, err := base64.RawURLEncoding.DecodeString(arg)
 		if err != nil || len(b) == 0 {

@@ -74,6 +74,7 @@ func TestAWSNaming(t *testing.T) {
 		"kage/namespace/backend/TOKEN":             "namespace:backend",
 		"kage/namespace/a.b_c-9/TOKEN":             "namespace:a.b_c-9",
 		"kage/repo/L2hvbWUvZGV2L2NvZGUvYXBp/TOKEN": "repo:/home/dev/code/api",
+		"kage/subscription/work-account/TOKEN":     "subscription:work-account",
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

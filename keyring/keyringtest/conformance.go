@@ -61,6 +61,8 @@ var Scopes = []string{
 	"namespace:a.b_c-9",
 	"repo:/home/dev/code/api",
 	"repo:/home/dev/My Projects/naïve café/日本",
+	// A subscription's key (package subscription).
+	"subscription:work-account",
 }
 
 // Conformance runs the suite against the stores f makes.
