@@ -66,6 +66,9 @@ func (ix *Index) Load() ([]Entry, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, &IndexError{Path: ix.Path(), Msg: "is corrupt: " + err.Error()}
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &IndexError{Path: ix.Path(), Msg: "is corrupt: data after the JSON object"}
+	}
 	if f.Version != indexVersion {
 		return nil, &IndexError{Path: ix.Path(), Msg: fmt.Sprintf("has version %d; this kage reads version %d", f.Version, indexVersion)}
 	}

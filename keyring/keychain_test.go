@@ -183,7 +183,7 @@ func TestCorruptIndexIsNeverOverwritten(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(k.Index().Path()), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []string{"{", "", `{"version":1,"secrets":[{"scope":"","name":"X"}]}`, `{"version":9,"secrets":[]}`, `{"version":1,"secrets":[],"extra":1}`} {
+	for _, bad := range []string{"{", "", `{"version":1,"secrets":[{"scope":"","name":"X"}]}`, `{"version":9,"secrets":[]}`, `{"version":1,"secrets":[],"extra":1}`, `{"version":1,"secrets":[]}{"version":1,"secrets":[]}`, `{"version":1,"secrets":[]} x`} {
 		if err := os.WriteFile(k.Index().Path(), []byte(bad), 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -178,6 +179,9 @@ func (b *Bindings) Load() ([]Binding, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
 		return nil, &FileError{Path: b.Path(), Msg: "is corrupt: " + err.Error()}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &FileError{Path: b.Path(), Msg: "is corrupt: data after the JSON object"}
 	}
 	if f.Version != fileVersion {
 		return nil, &FileError{Path: b.Path(), Msg: fmt.Sprintf("has version %d; this kage reads version %d", f.Version, fileVersion)}
