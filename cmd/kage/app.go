@@ -6,11 +6,13 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/kage-cli/kage/config"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
+	"github.com/kage-cli/kage/subscription"
 	"github.com/urfave/cli/v3"
 )
 
@@ -120,6 +122,10 @@ func (e *env) scopeFlag(cmd *cli.Command, def string) (scope.Scope, bool, error)
 			return scope.Scope{}, false, nil
 		}
 		s = def
+	}
+	if strings.HasPrefix(s, subscription.ScopePrefix) {
+		return scope.Scope{}, false, usagef("kage subscription add, list and remove manage subscription keys; kage subscription use binds one to a scope",
+			"%q is a subscription, not a scope", s)
 	}
 	var ctx *scope.Context
 	if s == "repo" || s == "namespace" {

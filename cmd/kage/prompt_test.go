@@ -30,7 +30,7 @@ func newTerminal(t *testing.T, bus *testkeyring.Bus, home, script string) *termi
 		}
 		t.Skip("tmux is not installed: skipping the terminal test")
 	}
-	term := &terminal{t: t, socket: fmt.Sprintf("kage-test-%d-%s", os.Getpid(), t.Name()), env: kageCmd(t, bus, home, "").Env}
+	term := &terminal{t: t, socket: fmt.Sprintf("kage-test-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-")), env: kageCmd(t, bus, home, "").Env}
 	term.tmux("new-session", "-d", "-x", "100", "-y", "20", "bash", "--norc", "--noprofile", "-c", script)
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", term.socket, "kill-server").Run() })
 	return term
@@ -64,29 +64,42 @@ func (term *terminal) waitFor(s string) string {
 	}
 }
 
-// TestPromptIsHidden types a value into `kage secret set` in a real
-// terminal (tmux) and checks that the screen never shows it.
+// TestPromptIsHidden types a value into `kage secret set` and a key into
+// `kage subscription add` in a real terminal (tmux) and checks that the
+// screen never shows it.
 func TestPromptIsHidden(t *testing.T) {
-	bus := testkeyring.Start(t)
-	home := t.TempDir()
-	term := newTerminal(t, bus, home, "kage secret set HIDDEN; echo kage-exit=$?; sleep 30")
-	const value = "typed-secret-42"
-	term.waitFor("Value for HIDDEN (global):")
-	term.tmux("send-keys", "-l", value)
-	term.tmux("send-keys", "Enter")
-	term.waitFor("Repeat to confirm:")
-	term.tmux("send-keys", "-l", value)
-	term.tmux("send-keys", "Enter")
-	sc := term.waitFor("kage-exit=")
-	if !strings.Contains(sc, "kage-exit=0") || !strings.Contains(sc, "stored HIDDEN in global") {
-		t.Fatalf("set failed:\n%s", sc)
+	cases := []struct {
+		name, cmd, label, stored string
+		get                      []string
+	}{
+		{"secret", "kage secret set HIDDEN", "Value for HIDDEN (global):", "stored HIDDEN in global", []string{"secret", "get", "HIDDEN"}},
+		{"subscription", "kage subscription add --name work", "Value for ANTHROPIC_API_KEY (subscription work):", "stored subscription work",
+			[]string{"exec", "--subscription", "work", "--", "printenv", "ANTHROPIC_API_KEY"}},
 	}
-	if strings.Contains(sc, value) {
-		t.Fatalf("the typed value is on the screen:\n%s", sc)
-	}
-	out, err := kageCmd(t, bus, home, "", "secret", "get", "HIDDEN").Output()
-	if err != nil || string(out) != value {
-		t.Fatalf("get HIDDEN = %q, %v", out, err)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			bus := testkeyring.Start(t)
+			home := t.TempDir()
+			term := newTerminal(t, bus, home, c.cmd+"; echo kage-exit=$?; sleep 30")
+			const value = "typed-secret-42"
+			term.waitFor(c.label)
+			term.tmux("send-keys", "-l", value)
+			term.tmux("send-keys", "Enter")
+			term.waitFor("Repeat to confirm:")
+			term.tmux("send-keys", "-l", value)
+			term.tmux("send-keys", "Enter")
+			sc := term.waitFor("kage-exit=")
+			if !strings.Contains(sc, "kage-exit=0") || !strings.Contains(sc, c.stored) {
+				t.Fatalf("set failed:\n%s", sc)
+			}
+			if strings.Contains(sc, value) {
+				t.Fatalf("the typed value is on the screen:\n%s", sc)
+			}
+			out, err := kageCmd(t, bus, home, "", c.get...).Output()
+			if err != nil || strings.TrimSuffix(string(out), "\n") != value {
+				t.Fatalf("kage %s = %q, %v", strings.Join(c.get, " "), out, err)
+			}
+		})
 	}
 }
 
