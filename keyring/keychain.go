@@ -100,26 +100,33 @@ func (k *Keychain) Get(ctx context.Context, scope, name string) ([]byte, error) 
 }
 
 // Delete removes the item and its index entry. An index entry whose item is
-// already gone is removed too; a name in neither is ErrNotFound.
+// already gone is removed too; a name in neither is ErrNotFound. The entry
+// leaves the index before the item leaves the keychain, so a kage killed
+// in between leaves an item the index lacks — which kage doctor reports —
+// and never an entry whose value is gone.
 func (k *Keychain) Delete(ctx context.Context, scope, name string) error {
 	return k.index.Update(ctx, func(entries []Entry, prepare func([]Entry) (*Pending, error)) error {
-		i := find(entries, scope, name)
-		var pending *Pending
-		if i >= 0 {
-			var err error
-			if pending, err = prepare(append(entries[:i:i], entries[i+1:]...)); err != nil {
-				return err
-			}
+		del := func() error {
+			return k.call(ctx, "delete", scope, name, func() error { return gokeyring.Delete(Service(scope), name) })
 		}
-		err := k.call(ctx, "delete", scope, name, func() error { return gokeyring.Delete(Service(scope), name) })
-		if err != nil && !(errors.Is(err, ErrNotFound) && pending != nil) {
-			if pending != nil {
-				pending.Abort()
-			}
+		i := find(entries, scope, name)
+		if i < 0 {
+			return del()
+		}
+		old := append([]Entry(nil), entries...)
+		pending, err := prepare(append(entries[:i:i], entries[i+1:]...))
+		if err != nil {
 			return err
 		}
-		if pending != nil {
-			return pending.Commit()
+		if err := pending.Commit(); err != nil {
+			return err
+		}
+		if err := del(); err != nil && !errors.Is(err, ErrNotFound) {
+			// The item is still there: list it again.
+			if back, perr := prepare(old); perr == nil {
+				_ = back.Commit()
+			}
+			return err
 		}
 		return nil
 	})
