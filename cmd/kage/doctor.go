@@ -22,6 +22,7 @@ import (
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/shellenv"
+	"github.com/kage-cli/kage/subscription"
 	"github.com/urfave/cli/v3"
 )
 
@@ -30,20 +31,23 @@ func doctorCommand(e *env) *cli.Command {
 		Name:  "doctor",
 		Usage: "check the keychain, config, index and hook, and say how to fix what is wrong",
 		Description: `Checks that the keychain answers, that config.toml parses, that the index
-and the keychain agree, that kage's files are private, and that the prompt
-hook is in your shell's rc file: one line per finding, with its fix. Exits 1
-when something is wrong (FAIL); warnings alone exit 0. It never reads a
-secret's value.
+and the keychain agree, that kage's files are private, that every
+subscription binding has its key, and that the prompt hook is in your
+shell's rc file: one line per finding, with its fix. Exits 1 when something
+is wrong (FAIL); warnings alone exit 0. It never reads a secret's value.
 
 --fix rebuilds the index from the keychain: it adds the kage items the index
 lacks, drops the entries whose item is gone, and moves a corrupt index aside
-(index.json.corrupt-<time>). It never deletes or changes a keychain item.
+(index.json.corrupt-<time>). It drops the bindings to subscriptions whose key
+is gone, and deletes the stale keys an interrupted kage subscription add --env
+leaves beside a subscription's key. It never deletes or changes any other
+keychain item.
 
    kage doctor
    kage doctor --fix
    kage doctor --json | jq '.[] | select(.status == "fail")'`,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "fix", Usage: "repair the index from the keychain (never deletes a secret)"},
+			&cli.BoolFlag{Name: "fix", Usage: "repair the index from the keychain and drop dangling subscription bindings (deletes only stale subscription keys)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the findings as JSON"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -72,9 +76,17 @@ type finding struct {
 	Message string `json:"message"`
 	Fix     string `json:"fix"`
 
-	// repairable: kage doctor --fix mends it.
-	repairable bool
+	// repair says what kage doctor --fix does about it; "" when it cannot
+	// mend it.
+	repair string
 }
+
+// What kage doctor --fix does, for the hint under the summary.
+const (
+	repairIndex    = "makes the index match the keychain"
+	repairBindings = "drops the bindings to missing subscriptions"
+	repairStale    = "deletes the stale keys of subscriptions"
+)
 
 // doctorRun holds what the checks found so far, for the checks after them.
 type doctorRun struct {
@@ -95,17 +107,20 @@ func (d *doctorRun) add(check, status, message, fix string) {
 	d.findings = append(d.findings, finding{Check: check, Status: status, Message: message, Fix: fix})
 }
 
-// addRepairable adds a failure that kage doctor --fix mends.
-func (d *doctorRun) addRepairable(check, message, fix string) {
-	d.findings = append(d.findings, finding{Check: check, Status: statusFail, Message: message, Fix: fix, repairable: true})
+// addRepairable adds a failure that kage doctor --fix mends as repair says.
+func (d *doctorRun) addRepairable(check, repair, message, fix string) {
+	d.findings = append(d.findings, finding{Check: check, Status: statusFail, Message: message, Fix: fix, repair: repair})
 }
 
 func doctor(ctx context.Context, e *env, fix, asJSON bool) error {
 	d := &doctorRun{e: e, k: keyring.NewKeychain(e.paths.Data), backend: "keyring"}
 	d.checkConfig()
 	if d.backend == "file" {
-		d.checkFileStore(ctx, fix)
+		store, entries, listed := d.checkFileStore(ctx, fix)
 		d.checkPermissions()
+		if err := d.checkSubscriptions(ctx, store, entries, listed, fix); err != nil {
+			return err
+		}
 	} else if d.backend == "keyring" {
 		if err := d.checkKeychain(ctx); err != nil {
 			return err
@@ -121,6 +136,10 @@ func doctor(ctx context.Context, e *env, fix, asJSON bool) error {
 			d.crossCheck(entries)
 		} else {
 			d.add("index-keychain", statusSkip, "cannot check the index against the keychain until the index is repaired", "")
+		}
+		// The index is what kage reads the subscriptions' keys from.
+		if err := d.checkSubscriptions(ctx, d.k, entries, indexOK, fix); err != nil {
+			return err
 		}
 	}
 	d.checkHook()
@@ -148,11 +167,13 @@ func doctor(ctx context.Context, e *env, fix, asJSON bool) error {
 // verdict is nil, or the one-line summary report prints, exiting 1.
 func (d *doctorRun) verdict() error {
 	var fails int
-	var fixable bool
+	repairs := map[string]bool{}
 	for _, f := range d.findings {
 		if f.Status == statusFail {
 			fails++
-			fixable = fixable || f.repairable
+			if f.repair != "" {
+				repairs[f.repair] = true
+			}
 		}
 	}
 	if fails == 0 {
@@ -163,8 +184,20 @@ func (d *doctorRun) verdict() error {
 		msg = fmt.Sprintf("%d problems found", fails)
 	}
 	var err error = errors.New(msg)
-	if fixable {
-		err = withHint(err, "kage doctor --fix makes the index match the keychain; it never deletes a secret")
+	var does []string
+	for _, r := range []string{repairIndex, repairBindings, repairStale} {
+		if repairs[r] {
+			does = append(does, r)
+		}
+	}
+	if len(does) > 0 {
+		hint := "kage doctor --fix " + strings.Join(does, ", ")
+		if repairs[repairStale] {
+			hint += "; it deletes no other secret"
+		} else {
+			hint += "; it never deletes a secret"
+		}
+		err = withHint(err, hint)
 	}
 	return &exitError{code: exitFailure, err: err}
 }
@@ -230,20 +263,16 @@ func (d *doctorRun) checkConfig() {
 		d.add("config", statusOK, fmt.Sprintf("%s parses (%s)", name, file), "")
 	}
 	if cerr != nil {
-		fix := ""
-		var h hinter
-		if errors.As(cerr, &h) {
-			fix = h.Hint()
-		}
-		d.add("context", statusFail, "cannot tell the scopes of this directory: "+cerr.Error(), fix)
+		d.add("context", statusFail, "cannot tell the scopes of this directory: "+cerr.Error(), hintOf(cerr))
 	}
 }
 
 // checkFileStore opens the file backend's file (listing decrypts it, so a
 // wrong identity or passphrase shows here) and has its files' modes checked.
 // The file backend keeps no index, so there is nothing to cross-check or
-// repair.
-func (d *doctorRun) checkFileStore(ctx context.Context, fix bool) {
+// repair. It returns the store and its entries; listed is false when the
+// file cannot be opened.
+func (d *doctorRun) checkFileStore(ctx context.Context, fix bool) (store keyring.Store, entries []keyring.Entry, listed bool) {
 	c := d.e.cfg
 	if c == nil {
 		c = &config.Config{}
@@ -251,18 +280,13 @@ func (d *doctorRun) checkFileStore(ctx context.Context, fix bool) {
 	path, err := d.e.secretsFile(c)
 	if err != nil {
 		d.add("file", statusFail, err.Error(), "correct [secrets] file in config.toml")
-		return
+		return nil, nil, false
 	}
 	d.files = append(d.files, path)
 	key, err := d.e.fileKey(c)
 	if err != nil {
-		fix := ""
-		var h hinter
-		if errors.As(err, &h) {
-			fix = h.Hint()
-		}
-		d.add("file", statusFail, err.Error(), fix)
-		return
+		d.add("file", statusFail, err.Error(), hintOf(err))
+		return nil, nil, false
 	}
 	opener := "a passphrase"
 	if key.Passphrase == nil {
@@ -271,20 +295,17 @@ func (d *doctorRun) checkFileStore(ctx context.Context, fix bool) {
 			d.files = append(d.files, key.Source)
 		}
 	}
-	entries, err := keyring.NewFile(path, key).List(ctx)
+	f := keyring.NewFile(path, key)
+	entries, err = f.List(ctx)
 	if err != nil {
-		fix := ""
-		var h hinter
-		if errors.As(err, &h) {
-			fix = h.Hint()
-		}
-		d.add("file", statusFail, oneLine(err.Error()), fix)
-		return
+		d.add("file", statusFail, oneLine(err.Error()), hintOf(err))
+		return nil, nil, false
 	}
-	d.add("file", statusOK, fmt.Sprintf("the secrets file %s opens with %s (%s)", displayPath(path), opener, countOf(len(entries), "secret")), "")
+	d.add("file", statusOK, fmt.Sprintf("the secrets file %s opens with %s (%s)", displayPath(path), opener, countSecrets(entries)), "")
 	if fix {
 		d.add("repair", statusOK, "nothing to repair: the file backend keeps no index", "")
 	}
+	return f, entries, true
 }
 
 // checkKeychain lists kage's items, which is also how doctor learns that
@@ -360,7 +381,7 @@ func (d *doctorRun) checkIndex() (entries []keyring.Entry, ok bool) {
 			if errors.As(d.invErr, &ne) {
 				d.add("index", statusFail, msg, "move it aside and set the secrets again to list them (the values stay in the keychain)")
 			} else {
-				d.addRepairable("index", msg, "kage doctor --fix (moves it aside and rebuilds it from the keychain)")
+				d.addRepairable("index", repairIndex, msg, "kage doctor --fix (moves it aside and rebuilds it from the keychain)")
 			}
 		}
 		return nil, false
@@ -369,8 +390,27 @@ func (d *doctorRun) checkIndex() (entries []keyring.Entry, ok bool) {
 		d.add("index", statusOK, fmt.Sprintf("no index yet (nothing set; it will be %s)", path), "")
 		return nil, true
 	}
-	d.add("index", statusOK, fmt.Sprintf("index lists %s (%s)", countOf(len(entries), "secret"), path), "")
+	d.add("index", statusOK, fmt.Sprintf("index lists %s (%s)", countSecrets(entries), path), "")
 	return entries, true
+}
+
+// countSecrets counts entries as "3 secrets", or "2 secrets and 1
+// subscription key" when some are subscriptions' keys, which kage secret
+// list does not show.
+func countSecrets(entries []keyring.Entry) string {
+	keys := 0
+	for _, en := range entries {
+		if _, ok := subscription.FromScope(en.Scope); ok {
+			keys++
+		}
+	}
+	switch keys {
+	case 0:
+		return countOf(len(entries), "secret")
+	case len(entries):
+		return countOf(keys, "subscription key")
+	}
+	return countOf(len(entries)-keys, "secret") + " and " + countOf(keys, "subscription key")
 }
 
 func countOf(n int, what string) string {
@@ -437,8 +477,6 @@ func (d *doctorRun) checkPermissions() {
 // keyringRef is one secret the keychain holds under kage's naming, its
 // duplicates merged.
 type keyringRef struct {
-	scope             scope.Scope
-	name              string
 	created, modified time.Time
 	count             int
 }
@@ -450,28 +488,55 @@ type comparison struct {
 	// why[i] says why foreign[i] is not a kage secret.
 	why     []string
 	missing []keyring.Entry // listed, but no item
+	agreed  []keyring.Entry // listed, with an item
 	invalid []keyring.Entry // listed, but no kage secret can be there
 	lacking []keyring.Ref   // held, but not listed; sorted
-	agree   int
 }
 
-// kageName says why scope and name cannot be a kage secret, or "".
-func kageName(sc, name string) (scope.Scope, string) {
-	s, err := scope.FromCanonical(sc)
-	if err != nil {
-		return s, "not a kage scope"
+// kageName says why scope and name cannot be a kage secret, or "". A
+// subscription's key is one: its scope is subscription:<name>, its name the
+// variable it is exported as.
+func kageName(sc, name string) string {
+	if _, ok := subscription.FromScope(sc); !ok {
+		if _, err := scope.FromCanonical(sc); err != nil {
+			return "not a kage scope"
+		}
 	}
 	if !shellenv.ValidName(name) || len(name) > maxNameLen {
-		return s, "not a variable name"
+		return "not a variable name"
 	}
-	return s, ""
+	return ""
+}
+
+// describeRef names a secret in doctor's lines: "API_KEY in
+// namespace:backend", or "the key of subscription work (ANTHROPIC_API_KEY)".
+func describeRef(sc, name string) string {
+	if sub, ok := subscription.FromScope(sc); ok {
+		return fmt.Sprintf("the key of subscription %s (%s)", sub, safeText(name))
+	}
+	if s, err := scope.FromCanonical(sc); err == nil {
+		return safeText(name) + " in " + safeText(s.Display())
+	}
+	return strconv.Quote(name) + " in " + strconv.Quote(sc)
+}
+
+// missingItemFix is the fix for an index entry whose keychain item is gone:
+// the commands that store it again or forget it.
+func missingItemFix(sc, name string) string {
+	if sub, ok := subscription.FromScope(sc); ok {
+		return fmt.Sprintf("kage subscription add --name %s --env %s --overwrite, or kage subscription remove %s", sub, fixWord(name), sub)
+	}
+	where := sc
+	if s, err := scope.FromCanonical(sc); err == nil {
+		where = s.Display()
+	}
+	return fmt.Sprintf("kage secret delete %s --scope %s, or set it again", fixWord(name), fixWord(where))
 }
 
 func compareIndex(entries []keyring.Entry, inv *keyring.Inventory) comparison {
 	c := comparison{held: map[keyring.Ref]*keyringRef{}}
 	for _, it := range inv.Items {
-		s, why := kageName(it.Scope, it.Name)
-		if why != "" {
+		if why := kageName(it.Scope, it.Name); why != "" {
 			c.foreign = append(c.foreign, it)
 			c.why = append(c.why, why)
 			continue
@@ -479,7 +544,7 @@ func compareIndex(entries []keyring.Entry, inv *keyring.Inventory) comparison {
 		r := keyring.Ref{Scope: it.Scope, Name: it.Name}
 		h := c.held[r]
 		if h == nil {
-			h = &keyringRef{scope: s, name: it.Name, created: it.Created, modified: it.Modified}
+			h = &keyringRef{created: it.Created, modified: it.Modified}
 			c.held[r] = h
 		} else {
 			if !it.Created.IsZero() && (h.created.IsZero() || it.Created.Before(h.created)) {
@@ -494,7 +559,7 @@ func compareIndex(entries []keyring.Entry, inv *keyring.Inventory) comparison {
 	listed := map[keyring.Ref]bool{}
 	for _, en := range entries {
 		r := en.Ref()
-		if _, why := kageName(en.Scope, en.Name); why != "" || listed[r] {
+		if kageName(en.Scope, en.Name) != "" || listed[r] {
 			c.invalid = append(c.invalid, en)
 			continue
 		}
@@ -502,7 +567,7 @@ func compareIndex(entries []keyring.Entry, inv *keyring.Inventory) comparison {
 		if c.held[r] == nil {
 			c.missing = append(c.missing, en)
 		} else {
-			c.agree++
+			c.agreed = append(c.agreed, en)
 		}
 	}
 	for r := range c.held {
@@ -533,23 +598,22 @@ func (d *doctorRun) crossCheck(entries []keyring.Entry) {
 	}
 	c := compareIndex(entries, d.inv)
 	if len(c.missing)+len(c.invalid)+len(c.lacking) == 0 {
-		d.add(check, statusOK, fmt.Sprintf("index and keychain agree (%s)", countOf(c.agree, "secret")), "")
+		d.add(check, statusOK, fmt.Sprintf("index and keychain agree (%s)", countSecrets(c.agreed)), "")
 	}
 	for _, en := range c.missing {
-		s, _ := scope.FromCanonical(en.Scope)
-		d.addRepairable(check, fmt.Sprintf("index lists %s in %s but the keychain has no such item", en.Name, safeText(s.Display())),
-			fmt.Sprintf("kage secret delete %s --scope %s, or set it again", en.Name, fixWord(s.Display())))
+		d.addRepairable(check, repairIndex, fmt.Sprintf("index lists %s but the keychain has no such item", describeRef(en.Scope, en.Name)),
+			missingItemFix(en.Scope, en.Name))
 	}
 	for _, en := range c.invalid {
-		_, why := kageName(en.Scope, en.Name)
+		why := kageName(en.Scope, en.Name)
 		if why == "" {
 			why = "listed twice"
 		}
-		d.addRepairable(check, fmt.Sprintf("index lists %q in %q (%s)", en.Name, en.Scope, why),
+		d.addRepairable(check, repairIndex, fmt.Sprintf("index lists %q in %q (%s)", en.Name, en.Scope, why),
 			"kage doctor --fix drops the entry")
 	}
 	for _, r := range c.lacking {
-		d.addRepairable(check, fmt.Sprintf("the keychain holds %s in %s that the index lacks", r.Name, safeText(c.held[r].scope.Display())),
+		d.addRepairable(check, repairIndex, fmt.Sprintf("the keychain holds %s that the index lacks", describeRef(r.Scope, r.Name)),
 			"kage doctor --fix")
 	}
 	var dups []keyring.Ref
@@ -561,7 +625,7 @@ func (d *doctorRun) crossCheck(entries []keyring.Entry) {
 	slices.SortFunc(dups, compareRefs)
 	for _, r := range dups {
 		h := c.held[r]
-		d.add(check, statusWarn, fmt.Sprintf("the keychain holds %d items for %s in %s; kage reads the most recently changed", h.count, r.Name, safeText(h.scope.Display())),
+		d.add(check, statusWarn, fmt.Sprintf("the keychain holds %d items for %s; kage reads the most recently changed", h.count, describeRef(r.Scope, r.Name)),
 			"remove the others in Seahorse (search for "+safeText(keyring.Service(r.Scope))+")")
 	}
 	for i, it := range c.foreign {
@@ -628,12 +692,7 @@ func (d *doctorRun) repair(ctx context.Context) error {
 	case errors.Is(err, context.Canceled):
 		return err
 	case err != nil:
-		fix := ""
-		var h hinter
-		if errors.As(err, &h) {
-			fix = h.Hint()
-		}
-		d.add(check, statusFail, "cannot repair the index: "+err.Error(), fix)
+		d.add(check, statusFail, "cannot repair the index: "+err.Error(), hintOf(err))
 		return nil
 	}
 	d.inv = fresh
@@ -656,7 +715,7 @@ func rebuildIndex(entries []keyring.Entry, inv *keyring.Inventory, now time.Time
 	var out []keyring.Entry
 	seen := map[keyring.Ref]bool{}
 	for _, en := range entries {
-		s, why := kageName(en.Scope, en.Name)
+		why := kageName(en.Scope, en.Name)
 		switch {
 		case why == "" && seen[en.Ref()]:
 			why = "listed twice"
@@ -664,7 +723,7 @@ func rebuildIndex(entries []keyring.Entry, inv *keyring.Inventory, now time.Time
 		case why != "":
 			changes = append(changes, fmt.Sprintf("dropped %q in %q from the index (%s)", en.Name, en.Scope, why))
 		case c.held[en.Ref()] == nil:
-			changes = append(changes, fmt.Sprintf("dropped %s in %s from the index: its keychain item is gone", en.Name, safeText(s.Display())))
+			changes = append(changes, fmt.Sprintf("dropped %s from the index: its keychain item is gone", describeRef(en.Scope, en.Name)))
 		default:
 			seen[en.Ref()] = true
 			out = append(out, en)
@@ -674,7 +733,7 @@ func rebuildIndex(entries []keyring.Entry, inv *keyring.Inventory, now time.Time
 		h := c.held[r]
 		created := firstSet(h.created, h.modified, now)
 		out = append(out, keyring.Entry{Scope: r.Scope, Name: r.Name, Created: created, Updated: firstSet(h.modified, created)})
-		changes = append(changes, fmt.Sprintf("added %s in %s to the index, from its keychain item", r.Name, safeText(h.scope.Display())))
+		changes = append(changes, fmt.Sprintf("added %s to the index, from its keychain item", describeRef(r.Scope, r.Name)))
 	}
 	return out, changes
 }
@@ -686,6 +745,150 @@ func firstSet(ts ...time.Time) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// checkSubscriptions checks the subscription bindings: that their file is
+// usable, that every binding's subscription has a key in the store, and
+// that no subscription keeps a stale key beside its own (an interrupted
+// kage subscription add --env). entries are the store's; listed is false
+// when the store could not be listed, and then only the file is checked.
+// --fix drops the bindings to missing subscriptions and deletes the stale
+// keys. Only an interruption is returned.
+func (d *doctorRun) checkSubscriptions(ctx context.Context, store keyring.Store, entries []keyring.Entry, listed, fix bool) error {
+	const check = "subscriptions"
+	file := subscription.Open(d.e.paths.Data)
+	bindings, err := file.Load()
+	if err != nil {
+		msg := err.Error()
+		var fe *subscription.FileError
+		if errors.As(err, &fe) {
+			msg = fmt.Sprintf("subscription bindings %s %s", displayPath(fe.Path), fe.Msg)
+		}
+		d.add(check, statusFail, oneLine(msg), hintOf(err))
+		return nil
+	}
+	if !listed {
+		if len(bindings) > 0 {
+			d.add(check, statusSkip, fmt.Sprintf("cannot check %s against the subscriptions' keys until kage can list the secrets", countOf(len(bindings), "binding")), "")
+		}
+		return nil
+	}
+	keys, stale := subscription.Keys(entries)
+	if fix && len(danglingBindings(bindings, keys)) > 0 {
+		if bindings, keys, err = d.dropDangling(ctx, store, file, bindings, keys); err != nil {
+			return err
+		}
+	}
+	if fix && len(stale) > 0 {
+		if keys, stale, err = d.deleteStale(ctx, store, keys, stale); err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(stale, func(a, b keyring.Entry) int { return compareRefs(a.Ref(), b.Ref()) })
+	dangling := danglingBindings(bindings, keys)
+	for _, b := range dangling {
+		d.addRepairable(check, repairBindings, fmt.Sprintf("%s is bound to subscription %q, which does not exist", safeText(displayScope(b.Scope)), b.Subscription),
+			"kage doctor --fix drops the binding, or add the key again: kage subscription add --name "+b.Subscription)
+	}
+	for _, en := range stale {
+		name, _ := subscription.FromScope(en.Scope)
+		d.addRepairable(check, repairStale, fmt.Sprintf("subscription %s keeps a stale key as %s beside its key as %s (left by an interrupted kage subscription add --env)", name, safeText(en.Name), safeText(keys[name].Var)),
+			"kage doctor --fix deletes the stale key")
+	}
+	switch {
+	case len(dangling)+len(stale) > 0:
+	case len(keys)+len(bindings) == 0:
+		d.add(check, statusOK, "no subscriptions", "")
+	default:
+		d.add(check, statusOK, countOf(len(keys), "subscription")+", "+countOf(len(bindings), "binding"), "")
+	}
+	return nil
+}
+
+// danglingBindings returns the bindings to subscriptions that have no key.
+func danglingBindings(bindings []subscription.Binding, keys map[string]subscription.Key) []subscription.Binding {
+	var out []subscription.Binding
+	for _, b := range bindings {
+		if _, ok := keys[b.Subscription]; !ok {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// dropDangling removes the bindings to subscriptions without a key. It
+// lists the store again under the bindings' lock, so that a subscription
+// added and bound since doctor listed it keeps its binding. It returns the
+// bindings and keys as they are now, or as they were when it fails.
+func (d *doctorRun) dropDangling(ctx context.Context, store keyring.Store, file *subscription.Bindings, bindings []subscription.Binding, keys map[string]subscription.Key) ([]subscription.Binding, map[string]subscription.Key, error) {
+	var dropped, kept []subscription.Binding
+	fresh := keys
+	err := file.Update(ctx, func(cur []subscription.Binding) ([]subscription.Binding, error) {
+		entries, err := store.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		fresh, _ = subscription.Keys(entries)
+		dropped = danglingBindings(cur, fresh)
+		kept = slices.DeleteFunc(slices.Clone(cur), func(b subscription.Binding) bool {
+			_, ok := fresh[b.Subscription]
+			return !ok
+		})
+		if len(dropped) == 0 {
+			return nil, errUnchanged
+		}
+		return kept, nil
+	})
+	switch {
+	case errors.Is(err, errUnchanged):
+		return kept, fresh, nil
+	case errors.Is(err, context.Canceled):
+		return nil, nil, err
+	case err != nil:
+		d.add("subscriptions", statusFail, "cannot drop the bindings to missing subscriptions: "+oneLine(err.Error()), hintOf(err))
+		return bindings, keys, nil
+	}
+	for _, b := range dropped {
+		d.add("subscriptions", statusFixed, fmt.Sprintf("dropped the binding of %s to subscription %q, which does not exist", safeText(displayScope(b.Scope)), b.Subscription), "")
+	}
+	return kept, fresh, nil
+}
+
+// deleteStale deletes the stale keys of subscriptions through the store.
+// It lists the store again first and deletes only what is still stale, so
+// that a key set since doctor listed the store is kept. It returns the keys
+// and the stale keys left.
+func (d *doctorRun) deleteStale(ctx context.Context, store keyring.Store, keys map[string]subscription.Key, stale []keyring.Entry) (map[string]subscription.Key, []keyring.Entry, error) {
+	var ne *keyring.NoInventoryError
+	if d.backend == "keyring" && d.inv == nil && !errors.As(d.invErr, &ne) {
+		d.add("subscriptions", statusSkip, "cannot delete the stale keys of subscriptions until the keychain answers", "")
+		return keys, stale, nil
+	}
+	entries, err := store.List(ctx)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return nil, nil, err
+	case err != nil:
+		d.add("subscriptions", statusFail, "cannot delete the stale keys of subscriptions: "+oneLine(err.Error()), hintOf(err))
+		return keys, stale, nil
+	}
+	keys, stale = subscription.Keys(entries)
+	slices.SortFunc(stale, func(a, b keyring.Entry) int { return compareRefs(a.Ref(), b.Ref()) })
+	var left []keyring.Entry
+	for _, en := range stale {
+		name, _ := subscription.FromScope(en.Scope)
+		err := store.Delete(ctx, en.Scope, en.Name)
+		switch {
+		case err == nil, errors.Is(err, keyring.ErrNotFound):
+			d.add("subscriptions", statusFixed, fmt.Sprintf("deleted the stale key of subscription %s (%s); it keeps its key as %s", name, safeText(en.Name), safeText(keys[name].Var)), "")
+		case errors.Is(err, context.Canceled):
+			return nil, nil, err
+		default:
+			d.add("subscriptions", statusFail, fmt.Sprintf("cannot delete the stale key of subscription %s (%s): %s", name, safeText(en.Name), oneLine(err.Error())), hintOf(err))
+			left = append(left, en)
+		}
+	}
+	return keys, left, nil
 }
 
 // rcShell is where a shell reads its start-up code and the line that
@@ -823,6 +1026,15 @@ func (d *doctorRun) checkHook() {
 	}
 	d.add("hook", statusWarn, fmt.Sprintf("the prompt hook is not installed (no rc file of a shell kage knows loads it; SHELL is %s)", safeText(d.e.getenv("SHELL"))),
 		`add eval "$(kage hook bash)" to ~/.bashrc, or your shell's line from kage hook --help`)
+}
+
+// hintOf is the hint err carries, or "".
+func hintOf(err error) string {
+	var h hinter
+	if errors.As(err, &h) {
+		return h.Hint()
+	}
+	return ""
 }
 
 // safeText writes s as is, or Go-quoted when it holds control characters or

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kage-cli/kage/keyring"
+	"github.com/kage-cli/kage/subscription"
 )
 
 func TestRebuildIndex(t *testing.T) {
@@ -64,9 +67,9 @@ func TestRebuildIndex(t *testing.T) {
 		t.Errorf("second rebuild changed %q", changes)
 	}
 	c := compareIndex(got, inv)
-	if len(c.missing)+len(c.invalid)+len(c.lacking) != 0 || c.agree != 3 || len(c.foreign) != 5 {
+	if len(c.missing)+len(c.invalid)+len(c.lacking) != 0 || len(c.agreed) != 3 || len(c.foreign) != 5 {
 		t.Errorf("after rebuild: %d missing, %d invalid, %d lacking, %d agree, %d foreign",
-			len(c.missing), len(c.invalid), len(c.lacking), c.agree, len(c.foreign))
+			len(c.missing), len(c.invalid), len(c.lacking), len(c.agreed), len(c.foreign))
 	}
 }
 
@@ -161,5 +164,145 @@ func TestDoctorQuoting(t *testing.T) {
 	}
 	if got, want := fixPath("~/my dir/index.json"), "~/'my dir/index.json'"; got != want {
 		t.Errorf("fixPath = %q, want %q", got, want)
+	}
+}
+
+func TestSubscriptionRefs(t *testing.T) {
+	// A subscription's key is kage's: never foreign, never invalid.
+	for _, r := range []keyring.Ref{{Scope: "subscription:work", Name: "ANTHROPIC_API_KEY"}, {Scope: "subscription:team.ci", Name: "OPENAI_API_KEY"}} {
+		if why := kageName(r.Scope, r.Name); why != "" {
+			t.Errorf("kageName(%q, %q) = %q, want a kage secret", r.Scope, r.Name, why)
+		}
+	}
+	for _, r := range []keyring.Ref{{Scope: "subscription:Work", Name: "X"}, {Scope: "subscription:", Name: "X"}, {Scope: "subscription:work", Name: "not a name"}} {
+		if why := kageName(r.Scope, r.Name); why == "" {
+			t.Errorf("kageName(%q, %q) accepts it", r.Scope, r.Name)
+		}
+	}
+	for _, c := range []struct{ scope, name, want string }{
+		{"subscription:work", "ANTHROPIC_API_KEY", "the key of subscription work (ANTHROPIC_API_KEY)"},
+		{"namespace:backend", "DB", "DB in namespace:backend"},
+		{"bogus", "X", `"X" in "bogus"`},
+	} {
+		if got := describeRef(c.scope, c.name); got != c.want {
+			t.Errorf("describeRef(%q, %q) = %q, want %q", c.scope, c.name, got, c.want)
+		}
+	}
+
+	// --fix keeps a subscription's key in the index, and adds one the
+	// index lacks.
+	t0 := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	entries := []keyring.Entry{{Scope: "subscription:work", Name: "ANTHROPIC_API_KEY", Created: t0, Updated: t0}}
+	inv := &keyring.Inventory{Items: []keyring.Item{
+		{Scope: "subscription:work", Name: "ANTHROPIC_API_KEY", Created: t0, Modified: t0, ID: "/1"},
+		{Scope: "subscription:personal", Name: "CLAUDE_KEY", Created: t0, Modified: t0, ID: "/2"},
+	}}
+	got, changes := rebuildIndex(entries, inv, t0)
+	want := []keyring.Entry{entries[0], {Scope: "subscription:personal", Name: "CLAUDE_KEY", Created: t0, Updated: t0}}
+	if !slices.Equal(got, want) {
+		t.Errorf("rebuilt\n%+v\nwant\n%+v", got, want)
+	}
+	if wantChanges := []string{"added the key of subscription personal (CLAUDE_KEY) to the index, from its keychain item"}; !slices.Equal(changes, wantChanges) {
+		t.Errorf("changes %q, want %q", changes, wantChanges)
+	}
+	if c := compareIndex(got, inv); len(c.foreign)+len(c.invalid)+len(c.missing)+len(c.lacking) != 0 {
+		t.Errorf("after rebuild: %d foreign, %d invalid, %d missing, %d lacking", len(c.foreign), len(c.invalid), len(c.missing), len(c.lacking))
+	}
+}
+
+// TestDoctorStaleSubscriptionKeys: a subscription with keys under two
+// variables, as an interrupted kage subscription add --env leaves it, in
+// the file backend (doctor_subscription.txt has the keychain's case).
+// doctor reports the older key, --fix deletes it and keeps the newer one.
+func TestDoctorStaleSubscriptionKeys(t *testing.T) {
+	home := t.TempDir()
+	data := filepath.Join(home, ".kage")
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	idPath := filepath.Join(home, "identity.txt")
+	if _, err := keyring.GenerateIdentityFile(idPath); err != nil {
+		t.Fatal(err)
+	}
+	key, err := keyring.ParseIdentityFile(idPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := keyring.NewFile(filepath.Join(data, "secrets.age"), key)
+	ctx := t.Context()
+	for _, s := range []struct{ scope, name, value string }{
+		{"global", "KEEP", "hunter2"},
+		{subscription.Scope("work"), "OLD_KEY", "sk-old"},
+		{subscription.Scope("work"), "NEW_KEY", "sk-new"},
+	} {
+		if err := store.Set(ctx, s.scope, s.name, []byte(s.value)); err != nil {
+			t.Fatal(err)
+		}
+		// The newest key is the subscription's: keep the times apart
+		// where the clock is coarse.
+		time.Sleep(20 * time.Millisecond)
+	}
+	kage := func(args ...string) (string, int) {
+		t.Helper()
+		cmd := exec.Command("kage", args...)
+		cmd.Env = append(os.Environ(), "HOME="+home, "KAGE_HOME="+data, "XDG_RUNTIME_DIR="+home, "KAGE_NAMESPACE=",
+			"KAGE_BACKEND=file", "KAGE_AGE_IDENTITY="+idPath, "SHELL=/bin/bash", "NO_COLOR=1",
+			// Nothing here may reach for a keychain.
+			"DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(home, "no-such-bus"))
+		cmd.Dir = home
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+			return stdout.String(), 0
+		case errors.As(err, &ee):
+			return stdout.String() + stderr.String(), ee.ExitCode()
+		}
+		t.Fatalf("kage %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+		return "", 0
+	}
+
+	out, code := kage("doctor")
+	if code != 1 {
+		t.Fatalf("doctor exit %d, want 1:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"FAIL subscription work keeps a stale key as OLD_KEY beside its key as NEW_KEY (left by an interrupted kage subscription add --env) — fix: kage doctor --fix deletes the stale key\n",
+		"kage: hint: kage doctor --fix deletes the stale keys of subscriptions; it deletes no other secret\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor output lacks %q:\n%s", want, out)
+		}
+	}
+	out, code = kage("doctor", "--fix")
+	if code != 0 {
+		t.Fatalf("doctor --fix exit %d, want 0:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"fix  deleted the stale key of subscription work (OLD_KEY); it keeps its key as NEW_KEY\n",
+		"ok   1 subscription, 0 bindings\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor --fix output lacks %q:\n%s", want, out)
+		}
+	}
+	entries, err := store.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, en := range entries {
+		left = append(left, en.Scope+" "+en.Name)
+	}
+	if want := []string{"global KEEP", "subscription:work NEW_KEY"}; !slices.Equal(left, want) {
+		t.Errorf("after --fix the store holds %q, want %q", left, want)
+	}
+	if out, code := kage("env", "--shell", "bash", "--subscription", "work"); code != 0 || !strings.Contains(out, "export NEW_KEY='sk-new'\n") {
+		t.Errorf("kage env after --fix (exit %d):\n%s", code, out)
+	}
+	if out, code := kage("doctor"); code != 0 || strings.Contains(out, "FAIL") {
+		t.Errorf("doctor after --fix (exit %d):\n%s", code, out)
 	}
 }
