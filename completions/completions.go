@@ -4,9 +4,10 @@
 // `kage completion SHELL` prints the embedded copy.
 //
 // The scripts list kage's commands and flags themselves; secret names,
-// scopes and namespaces come from `kage __complete KIND`, which reads only
-// kage's index and config.toml, never the keychain, so pressing TAB cannot
-// raise a keychain prompt or wait on one.
+// scopes, namespaces and subscriptions come from `kage __complete KIND`,
+// which reads only kage's index, config.toml and subscription bindings,
+// never the keychain, so pressing TAB cannot raise a keychain prompt or
+// wait on one.
 package completions
 
 import (

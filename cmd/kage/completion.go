@@ -10,13 +10,15 @@ import (
 	"github.com/kage-cli/kage/completions"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
+	"github.com/kage-cli/kage/subscription"
 	"github.com/urfave/cli/v3"
 )
 
 const completionHelp = `Prints the completion script for SHELL. It completes commands and flags,
---scope values, --shell values and the names of stored secrets for get and
-delete. Names, scopes and namespaces come from kage's index and config only,
-never from the keychain, so a TAB never raises a keychain prompt.
+--scope values, --shell values, the names of stored secrets for get and
+delete, and subscription names. Names, scopes, namespaces and subscriptions
+come from kage's index, config and subscription bindings only, never from
+the keychain, so a TAB never raises a keychain prompt.
 
 bash — a file bash-completion loads on demand:
    kage completion bash > ~/.local/share/bash-completion/completions/kage
@@ -62,12 +64,13 @@ func completionCommand(e *env) *cli.Command {
 //	kage __complete scopes [--namespace NS]
 //	kage __complete names [--scope S] [--namespace NS]
 //	kage __complete namespaces
+//	kage __complete subscriptions
 //
 // It prints one candidate a line and nothing else: any error means no
 // candidates, and the exit code is 0, because a completion that writes to
 // the terminal or fails would garble the command line being edited. It reads
-// config.toml and the index only — never the keychain, which could prompt or
-// stall a TAB for seconds.
+// config.toml, the index and the subscription bindings only — never the
+// keychain, which could prompt or stall a TAB for seconds.
 func completeCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:   "__complete",
@@ -106,6 +109,11 @@ func completeCandidates(e *env, args []string) []string {
 		out = c.names(flags["scope"])
 	case "namespaces":
 		out = c.namespaces()
+	case "subscriptions":
+		// A broken bindings file costs only the names bound and not
+		// stored; the stored ones still complete.
+		bs, _ := subscription.Open(e.paths.Data).Load()
+		out = c.subscriptions(bs)
 	}
 	// A line is one candidate: a value that would break that is left out.
 	clean := out[:0]
@@ -258,6 +266,22 @@ func (c *completion) names(s string) []string {
 		if want[en.Scope] {
 			set[en.Name] = true
 		}
+	}
+	return sortedKeys(set)
+}
+
+// subscriptions lists the subscriptions the index holds a key of and those
+// bound in bs: one bound but not stored still needs naming, to unuse or
+// remove it.
+func (c *completion) subscriptions(bs []subscription.Binding) []string {
+	set := map[string]bool{}
+	for _, en := range c.entries {
+		if n, ok := subscription.FromScope(en.Scope); ok {
+			set[n] = true
+		}
+	}
+	for _, b := range bs {
+		set[b.Subscription] = true
 	}
 	return sortedKeys(set)
 }

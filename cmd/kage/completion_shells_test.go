@@ -334,7 +334,7 @@ func TestCompletionShells(t *testing.T) {
 	all := []string{"DB_PASSWORD", "DEPLOY_TOKEN", "GLOBAL_ONE", "SHARED"}
 	scopesHere := []string{"global", "namespace", "namespace:backend", "namespace:frontend", "repo", "repo:~/code/api", "repo:~/gone"}
 	queries := []query{
-		{line: "kage ", want: []string{"completion", "doctor", "env", "exec", "help", "hook", "init", "namespace", "secret", "status", "version"}},
+		{line: "kage ", want: []string{"completion", "doctor", "env", "exec", "help", "hook", "init", "namespace", "secret", "status", "subscription", "version"}},
 		{line: "kage se", want: []string{"secret"}},
 		{line: "kage secret ", want: []string{"delete", "get", "import", "list", "set"}},
 		{line: "kage secret get ", want: all},
@@ -361,6 +361,22 @@ func TestCompletionShells(t *testing.T) {
 		{line: "kage namespace set ", want: []string{"backend", "frontend"}},
 		{line: "kage env --shell ", want: shellenv.Names()},
 		{line: "kage env --shell f", want: []string{"fish"}},
+		{line: "kage su", want: []string{"subscription"}},
+		{line: "kage subscription ", want: []string{"add", "list", "remove", "unuse", "use"}},
+		{line: "kage subscription use ", want: complSubscriptions},
+		{line: "kage subscription use w", want: []string{"work"}},
+		{line: "kage subscription use work ", pwshDefault: true},
+		{line: "kage subscription unuse --scope global ", want: complSubscriptions},
+		{line: "kage subscription unuse -s=namespace:backend ", want: complSubscriptions},
+		{line: "kage sub rm ", want: complSubscriptions},
+		{line: "kage subscription remove --force p", want: []string{"personal"}},
+		{line: "kage subscription use --scope n", want: []string{"namespace", "namespace:backend", "namespace:frontend"}},
+		{line: "kage subscription add --name ", pwshDefault: true},
+		{line: "kage env --subscription ", want: complSubscriptions},
+		{line: "kage env --subscription=", want: []string{"--subscription=only-bound", "--subscription=personal", "--subscription=work"}},
+		{line: "kage env --subscription o", want: []string{"only-bound"}},
+		{line: "kage exec --subscription ", want: complSubscriptions},
+		{line: "kage exec -C subdir --subscription=w", want: []string{"--subscription=work"}},
 		{line: "kage hook ", want: hookableShells()},
 		{line: "kage completion ", want: normal(completions.Shells())},
 		{dir: "home", line: "kage secret get ", want: []string{"GLOBAL_ONE", "SHARED"}},
@@ -499,6 +515,10 @@ var valueKinds = map[string]string{
 	"dir":       "dirs",
 	"from-file": "files",
 	"backend":   "backends",
+	// subscription add: a new name and a variable, nothing to offer.
+	"name":         "none",
+	"env":          "none",
+	"subscription": "subscriptions",
 }
 
 // argKinds says what the first argument of each command completes. A new
@@ -513,6 +533,10 @@ var argKinds = map[string]string{
 	"completion":    "completionshells",
 	"exec":          "programs",
 	"help":          "commands",
+	// unuse takes [NAME]: the one to unbind when several are bound.
+	"subscription remove": "subscriptions",
+	"subscription use":    "subscriptions",
+	"subscription unuse":  "subscriptions",
 }
 
 // TestCompletionCoversCommands walks kage's command tree and checks every
@@ -520,7 +544,7 @@ var argKinds = map[string]string{
 // silently lack completion, nor a removed one linger in a script.
 func TestCompletionCoversCommands(t *testing.T) {
 	specs := commandSpecs(t)
-	samples := map[string]string{"scopes": "global", "namespaces": "backend", "shells": "bash", "dirs": "subdir", "files": "afile.txt", "backends": "file"}
+	samples := map[string]string{"scopes": "global", "namespaces": "backend", "shells": "bash", "dirs": "subdir", "files": "afile.txt", "backends": "file", "subscriptions": "work"}
 	// kindOK checks candidates c against a kind; "" means fine.
 	kindOK := func(shell, kind string, c []string) string {
 		has := func(want ...string) string {
@@ -555,6 +579,8 @@ func TestCompletionCoversCommands(t *testing.T) {
 			return equal(completions.Shells())
 		case "names":
 			return equal([]string{"DB_PASSWORD", "DEPLOY_TOKEN", "GLOBAL_ONE", "SHARED"})
+		case "subscriptions":
+			return equal(complSubscriptions)
 		case "dirs":
 			if slices.Contains(c, "afile.txt") {
 				return "offers a file"

@@ -9,11 +9,13 @@ import (
 	"testing"
 
 	"github.com/kage-cli/kage/completions"
+	"github.com/kage-cli/kage/subscription"
 )
 
 // complFixture is a home folder for completion tests: an index written by
 // hand (completion reads it, never the keychain), a config.toml with a
-// [namespaces] table and a repository in namespace backend. Its environment
+// [namespaces] table, subscription bindings and a repository in namespace
+// backend. Its environment
 // points D-Bus at a socket that does not exist, so a completion that
 // touched the keychain would fail and print nothing.
 type complFixture struct {
@@ -32,7 +34,25 @@ var complIndex = []struct{ scope, name string }{
 	// A repository that was deleted: its secrets must still complete, to
 	// be deleted.
 	{"repo:@HOME@/gone", "OLD_TOKEN"},
+	// Subscription keys: their names complete as subscriptions, never as
+	// secret names or scopes.
+	{"subscription:work", "ANTHROPIC_API_KEY"},
+	{"subscription:personal", "OPENAI_API_KEY"},
+	// Not a valid subscription name: left out.
+	{"subscription:Bad Name", "ANTHROPIC_API_KEY"},
 }
+
+// complBindings is the fixture's subscriptions.json: only-bound is bound
+// but has no key, work is bound and stored.
+const complBindings = `{"version": 1, "bindings": [
+{"scope": "global", "subscription": "only-bound", "bound": "2025-01-02T03:04:05Z"},
+{"scope": "namespace:backend", "subscription": "work", "bound": "2025-01-02T03:04:05Z"}
+]}
+`
+
+// complSubscriptions is what completes as a subscription name in the
+// fixture.
+var complSubscriptions = []string{"only-bound", "personal", "work"}
 
 func newComplFixture(t *testing.T) *complFixture {
 	t.Helper()
@@ -83,6 +103,7 @@ func newComplFixture(t *testing.T) *complFixture {
 	}
 	write(filepath.Join(kageHome, "index.json"), "{\"version\": 1, \"secrets\": [\n"+strings.Join(entries, ",\n")+"\n]}\n")
 	write(filepath.Join(kageHome, "config.toml"), "[namespaces]\nfrontend = [\"~/web\"]\n")
+	write(filepath.Join(kageHome, subscription.File), complBindings)
 	return fx
 }
 
@@ -138,6 +159,8 @@ func TestCompleteProtocol(t *testing.T) {
 		{fx.home, []string{"scopes"}, lines("global", "namespace:backend", "namespace:frontend", "repo:~/code/api", "repo:~/gone")},
 		{fx.home, []string{"scopes", "--namespace", "Staging"}, lines("global", "namespace", "namespace:backend", "namespace:frontend", "namespace:staging", "repo:~/code/api", "repo:~/gone")},
 		{fx.home, []string{"namespaces"}, lines("backend", "frontend")},
+		{fx.home, []string{"subscriptions"}, lines(complSubscriptions...)},
+		{fx.api, []string{"subscriptions", "--scope", "global"}, lines(complSubscriptions...)},
 		{fx.home, []string{"nonsense"}, ""},
 		{fx.home, []string{}, ""},
 		{fx.home, []string{"names", "--help"}, lines("GLOBAL_ONE", "SHARED")},
@@ -162,12 +185,25 @@ func TestCompleteBrokenFiles(t *testing.T) {
 	if want := "DB_PASSWORD\nDEPLOY_TOKEN\nGLOBAL_ONE\nSHARED\n"; out != want || errOut != "" || code != 0 {
 		t.Errorf("broken config: got %q %q %d, want %q", out, errOut, code, want)
 	}
+	// A corrupt bindings file costs the names only bound; the stored
+	// ones still complete.
+	if err := os.WriteFile(filepath.Join(kageHome, subscription.File), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = fx.kage(t, fx.api, "__complete", "subscriptions")
+	if want := "personal\nwork\n"; out != want || errOut != "" || code != 0 {
+		t.Errorf("broken bindings: got %q %q %d, want %q", out, errOut, code, want)
+	}
 	if err := os.WriteFile(filepath.Join(kageHome, "index.json"), []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out, errOut, code = fx.kage(t, fx.api, "__complete", "scopes")
 	if want := "global\nrepo\nnamespace\nnamespace:backend\nrepo:~/code/api\n"; out != want || errOut != "" || code != 0 {
 		t.Errorf("broken index and config: got %q %q %d, want %q", out, errOut, code, want)
+	}
+	out, errOut, code = fx.kage(t, fx.api, "__complete", "subscriptions")
+	if out != "" || errOut != "" || code != 0 {
+		t.Errorf("broken index and bindings: got %q %q %d, want nothing", out, errOut, code)
 	}
 }
 

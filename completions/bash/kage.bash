@@ -7,9 +7,9 @@
 #   eval "$(kage completion bash)"
 #
 # Commands and flags are listed here; a test checks them against kage's own
-# command tree. Secret names, scopes and namespaces come from
-# `kage __complete`, which reads kage's index and config.toml only, never the
-# keychain: a TAB never raises a keychain prompt.
+# command tree. Secret names, scopes, namespaces and subscriptions come from
+# `kage __complete`, which reads kage's index, config.toml and subscription
+# bindings only, never the keychain: a TAB never raises a keychain prompt.
 
 # _kage_spec PATH sets _kage_subs to the subcommands of the command PATH
 # ("" is kage itself, "secret get" a leaf) and _kage_flags to its flags; a
@@ -18,7 +18,7 @@ _kage_spec() {
     _kage_subs='' _kage_flags=''
     case $1 in
     '')
-        _kage_subs='secret namespace status env exec hook completion doctor init version help'
+        _kage_subs='secret namespace subscription status env exec hook completion doctor init version help'
         _kage_flags='--version -v'
         ;;
     secret) _kage_subs='set get list delete import' ;;
@@ -28,9 +28,14 @@ _kage_spec() {
     'secret delete') _kage_flags='--scope= -s= --force' ;;
     'secret import') _kage_flags='--scope= -s= --overwrite --dry-run --force' ;;
     namespace) _kage_subs='set unset show' ;;
+    subscription) _kage_subs='add list remove use unuse' ;;
+    'subscription add') _kage_flags='--name= --env= --overwrite --from-file=' ;;
+    'subscription list') _kage_flags='--json' ;;
+    'subscription remove') _kage_flags='--force' ;;
+    'subscription use' | 'subscription unuse') _kage_flags='--scope= -s=' ;;
     status) _kage_flags='--json' ;;
-    env) _kage_flags='--shell= --dir= -C= --explain' ;;
-    exec) _kage_flags='--dir= -C=' ;;
+    env) _kage_flags='--shell= --dir= -C= --subscription= --explain' ;;
+    exec) _kage_flags='--dir= -C= --subscription=' ;;
     doctor) _kage_flags='--fix --json' ;;
     init) _kage_flags='--backend= --passphrase' ;;
     esac
@@ -45,6 +50,9 @@ _kage_alias() {
     case "$1:$2" in
     'secret:ls') _kage_word=list ;;
     'secret:rm') _kage_word=delete ;;
+    ':sub') _kage_word=subscription ;;
+    'subscription:ls') _kage_word=list ;;
+    'subscription:rm') _kage_word=remove ;;
     ':h') _kage_word=help ;;
     *) _kage_word=$2 ;;
     esac
@@ -65,12 +73,14 @@ _kage_dynamic() {
     _kage_read < <(command kage __complete "$@" 2>/dev/null)
 }
 
-# _kage_values FLAG fills _kage_cands with the values FLAG takes; it returns
-# 1 when the value is a file or folder, which readline completes.
+# _kage_values FLAG fills _kage_cands with the values FLAG takes (none for
+# a new name or variable); it returns 1 when the value is a folder and 2
+# when it is a file, which readline completes.
 _kage_values() {
     case $1 in
     --scope | -s) _kage_dynamic scopes ${_kage_ns:+--namespace "$_kage_ns"} ;;
     --namespace) _kage_dynamic namespaces ;;
+    --subscription) _kage_dynamic subscriptions ;;
     --shell) _kage_cands=(bash dotenv elvish fish json nu pwsh sh zsh) ;;
     --backend) _kage_cands=(file keyring) ;;
     --dir | -C) return 1 ;;
@@ -146,12 +156,15 @@ _kage() {
         done
     else
         case $path in
-        '' | secret | namespace) ((nargs == 0)) && for w in $_kage_subs; do _kage_cands+=("$w"); done ;;
+        '' | secret | namespace | subscription) ((nargs == 0)) && for w in $_kage_subs; do _kage_cands+=("$w"); done ;;
         help) ((nargs == 0)) && _kage_spec '' && for w in $_kage_subs; do _kage_cands+=("$w"); done ;;
         'secret get' | 'secret delete')
             ((nargs == 0)) && _kage_dynamic names ${_kage_scope:+--scope "$_kage_scope"} ${_kage_ns:+--namespace "$_kage_ns"}
             ;;
         'namespace set') ((nargs == 0)) && _kage_dynamic namespaces ;;
+        'subscription remove' | 'subscription use' | 'subscription unuse')
+            ((nargs == 0)) && _kage_dynamic subscriptions
+            ;;
         'secret import') ((nargs == 0)) && files=2 ;;
         hook) ((nargs == 0)) && _kage_cands=(bash elvish fish nu pwsh zsh) ;;
         completion) ((nargs == 0)) && _kage_cands=(bash fish pwsh zsh) ;;

@@ -4,9 +4,9 @@
 #   kage completion fish > ~/.config/fish/completions/kage.fish
 #
 # Commands and flags are listed here; a test checks them against kage's own
-# command tree. Secret names, scopes and namespaces come from
-# `kage __complete`, which reads kage's index and config.toml only, never the
-# keychain: a TAB never raises a keychain prompt.
+# command tree. Secret names, scopes, namespaces and subscriptions come from
+# `kage __complete`, which reads kage's index, config.toml and subscription
+# bindings only, never the keychain: a TAB never raises a keychain prompt.
 
 # __kage_parse reads the words before the cursor into __kage_path (the
 # command, "" for kage itself), __kage_nargs (arguments after it),
@@ -42,7 +42,8 @@ function __kage_parse
             case '--namespace=*'
                 set __kage_ns (string split -m1 = -- $w)[2]
             case '-*=*'
-            case --scope -s --namespace --shell --dir -C --from-file --backend
+            case --scope -s --namespace --shell --dir -C --from-file --backend \
+                    --subscription --name --env
                 set want $w
             case '-*'
             case '*'
@@ -52,13 +53,21 @@ function __kage_parse
                         set sub list
                     case secret:rm
                         set sub delete
+                    case :sub
+                        set sub subscription
+                    case subscription:ls
+                        set sub list
+                    case subscription:rm
+                        set sub remove
                     case :h
                         set sub help
                 end
                 if test $__kage_nargs = 0; and contains -- "$__kage_path:$sub" \
-                        :secret :namespace :status :env :exec :hook :completion :doctor :init :version :help \
+                        :secret :namespace :subscription :status :env :exec :hook :completion :doctor :init :version :help \
                         secret:set secret:get secret:list secret:delete secret:import \
-                        namespace:set namespace:unset namespace:show
+                        namespace:set namespace:unset namespace:show \
+                        subscription:add subscription:list subscription:remove \
+                        subscription:use subscription:unuse
                     set __kage_path (string trim -- "$__kage_path $sub")
                 else
                     set __kage_nargs (math $__kage_nargs + 1)
@@ -123,6 +132,7 @@ complete -c kage -n '__kage_in ""' -s v -l version -d 'print the version'
 # Commands.
 complete -c kage -n '__kage_arg ""' -a secret -d 'set, get, list and delete secrets'
 complete -c kage -n '__kage_arg ""' -a namespace -d 'put the current repository in a namespace'
+complete -c kage -n '__kage_arg ""' -a subscription -d 'named API keys and the scopes that use them'
 complete -c kage -n '__kage_arg ""' -a status -d 'show what applies in this directory'
 complete -c kage -n '__kage_arg ""' -a env -d 'print shell code that exports the secrets'
 complete -c kage -n '__kage_arg ""' -a exec -d 'run a program with the secrets in its environment'
@@ -132,7 +142,7 @@ complete -c kage -n '__kage_arg ""' -a doctor -d 'check the keychain, config, in
 complete -c kage -n '__kage_arg ""' -a init -d 'choose the keychain or an encrypted file'
 complete -c kage -n '__kage_arg ""' -a version -d "print kage's version"
 complete -c kage -n '__kage_arg ""' -a help -d 'show the commands or help for one'
-complete -c kage -n '__kage_arg help' -a 'secret namespace status env exec hook completion doctor init version'
+complete -c kage -n '__kage_arg help' -a 'secret namespace subscription status env exec hook completion doctor init version'
 
 complete -c kage -n '__kage_arg secret' -a set -d 'store a secret'
 complete -c kage -n '__kage_arg secret' -a get -d "print a secret's value, for scripts"
@@ -143,6 +153,12 @@ complete -c kage -n '__kage_arg secret' -a import -d 'store every variable of a 
 complete -c kage -n '__kage_arg namespace' -a set -d 'put this repository in a namespace'
 complete -c kage -n '__kage_arg namespace' -a unset -d 'take this repository out of its namespace'
 complete -c kage -n '__kage_arg namespace' -a show -d 'print the namespace of this directory'
+
+complete -c kage -n '__kage_arg subscription' -a add -d "store a subscription's API key"
+complete -c kage -n '__kage_arg subscription' -a list -d 'list subscriptions, their variables and where they are bound'
+complete -c kage -n '__kage_arg subscription' -a remove -d "delete a subscription's key"
+complete -c kage -n '__kage_arg subscription' -a use -d 'bind a subscription to a scope'
+complete -c kage -n '__kage_arg subscription' -a unuse -d "unbind a scope's subscription"
 
 # kage secret …
 for c in 'secret set' 'secret get' 'secret list' 'secret delete' 'secret import'
@@ -163,6 +179,21 @@ complete -c kage -n "__kage_arg 'secret import'" -F
 # kage namespace set NAME
 complete -c kage -n "__kage_arg 'namespace set'" -a '(__kage_dynamic namespaces)'
 
+# kage subscription …; --name is a new name and --env a variable: nothing
+# to offer.
+complete -c kage -n "__kage_in 'subscription add'" -l name -x -d "the subscription's NAME"
+complete -c kage -n "__kage_in 'subscription add'" -l env -x -d 'export the key as VAR'
+complete -c kage -n "__kage_in 'subscription add'" -l overwrite -d 'replace the key of an existing subscription'
+complete -c kage -n "__kage_in 'subscription add'" -l from-file -r -F -d 'read the key from PATH, bytes exactly'
+complete -c kage -n "__kage_in 'subscription list'" -l json -d 'print JSON'
+complete -c kage -n "__kage_in 'subscription remove'" -l force -d 'remove it even if bound, with its bindings'
+for c in remove use unuse
+    complete -c kage -n "__kage_arg 'subscription $c'" -a '(__kage_dynamic subscriptions)'
+end
+for c in use unuse
+    complete -c kage -n "__kage_in 'subscription $c'" -s s -l scope -x -a '(__kage_scopes)' -d 'scope: global, namespace:NAME, repo:PATH, repo or namespace'
+end
+
 complete -c kage -n '__kage_in status' -l json -d 'print JSON'
 
 complete -c kage -n '__kage_in doctor' -l fix -d 'repair the index from the keychain'
@@ -175,6 +206,7 @@ complete -c kage -n '__kage_in env' -l shell -x -a 'bash dotenv elvish fish json
 complete -c kage -n '__kage_in env' -l explain -d 'say on stderr which scope each name came from'
 for c in env exec
     complete -c kage -n "__kage_in $c" -s C -l dir -x -a '(__fish_complete_directories)' -d 'resolve for DIR instead of the current directory'
+    complete -c kage -n "__kage_in $c" -l subscription -x -a '(__kage_dynamic subscriptions)' -d "export subscription NAME's key for this run"
 end
 complete -c kage -n '__kage_arg exec' -a '(__fish_complete_command)'
 complete -c kage -n __kage_exec_args -a '(__kage_exec_complete)'

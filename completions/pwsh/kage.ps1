@@ -4,33 +4,42 @@
 #   kage completion pwsh | Out-String | Invoke-Expression
 #
 # Commands and flags are listed here; a test checks them against kage's own
-# command tree. Secret names, scopes and namespaces come from
-# `kage __complete`, which reads kage's index and config.toml only, never the
-# keychain: a TAB never raises a keychain prompt.
+# command tree. Secret names, scopes, namespaces and subscriptions come from
+# `kage __complete`, which reads kage's index, config.toml and subscription
+# bindings only, never the keychain: a TAB never raises a keychain prompt.
 
 Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
     param($wordToComplete, $commandAst, $cursorPosition)
 
     # Subcommands and flags of each command; a flag ending in = takes a value.
     $subs = @{
-        ''          = 'secret', 'namespace', 'status', 'env', 'exec', 'hook', 'completion', 'doctor', 'init', 'version', 'help'
-        'secret'    = 'set', 'get', 'list', 'delete', 'import'
-        'namespace' = 'set', 'unset', 'show'
+        ''             = 'secret', 'namespace', 'subscription', 'status', 'env', 'exec', 'hook', 'completion', 'doctor', 'init', 'version', 'help'
+        'secret'       = 'set', 'get', 'list', 'delete', 'import'
+        'namespace'    = 'set', 'unset', 'show'
+        'subscription' = 'add', 'list', 'remove', 'use', 'unuse'
     }
     $flags = @{
-        ''              = '--version', '-v'
-        'secret set'    = '--scope=', '-s=', '--from-file=', '--force'
-        'secret get'    = '--scope=', '-s=', '--reveal'
-        'secret list'   = '--scope=', '-s=', '--json'
-        'secret delete' = '--scope=', '-s=', '--force'
-        'secret import' = '--scope=', '-s=', '--overwrite', '--dry-run', '--force'
-        'status'        = '--json'
-        'env'           = '--shell=', '--dir=', '-C=', '--explain'
-        'exec'          = '--dir=', '-C='
-        'doctor'        = '--fix', '--json'
-        'init'          = '--backend=', '--passphrase'
+        ''                    = '--version', '-v'
+        'secret set'          = '--scope=', '-s=', '--from-file=', '--force'
+        'secret get'          = '--scope=', '-s=', '--reveal'
+        'secret list'         = '--scope=', '-s=', '--json'
+        'secret delete'       = '--scope=', '-s=', '--force'
+        'secret import'       = '--scope=', '-s=', '--overwrite', '--dry-run', '--force'
+        'subscription add'    = '--name=', '--env=', '--overwrite', '--from-file='
+        'subscription list'   = '--json'
+        'subscription remove' = '--force'
+        'subscription use'    = '--scope=', '-s='
+        'subscription unuse'  = '--scope=', '-s='
+        'status'              = '--json'
+        'env'                 = '--shell=', '--dir=', '-C=', '--subscription=', '--explain'
+        'exec'                = '--dir=', '-C=', '--subscription='
+        'doctor'              = '--fix', '--json'
+        'init'                = '--backend=', '--passphrase'
     }
-    $aliases = @{ 'secret:ls' = 'list'; 'secret:rm' = 'delete'; ':h' = 'help' }
+    $aliases = @{
+        'secret:ls' = 'list'; 'secret:rm' = 'delete'; ':h' = 'help'
+        ':sub' = 'subscription'; 'subscription:ls' = 'list'; 'subscription:rm' = 'remove'
+    }
     # kage's own flags, accepted after any command.
     $common = '--namespace=', '--help', '-h'
 
@@ -81,6 +90,7 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
         switch -CaseSensitive ($flag) {
             { $_ -in '--scope', '-s' } { kageDynamic scopes @nsArgs }
             '--namespace' { kageDynamic namespaces }
+            '--subscription' { kageDynamic subscriptions }
             '--shell' { 'bash', 'dotenv', 'elvish', 'fish', 'json', 'nu', 'pwsh', 'sh', 'zsh' }
             '--backend' { 'file', 'keyring' }
         }
@@ -97,7 +107,7 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
         $cands = kageFlags $path | ForEach-Object { $_.TrimEnd('=') }
     } elseif ($nargs -eq 0) {
         $cands = switch -CaseSensitive ($path) {
-            { $_ -in '', 'secret', 'namespace' } { $subs[$path] }
+            { $_ -in '', 'secret', 'namespace', 'subscription' } { $subs[$path] }
             'help' { $subs[''] }
             { $_ -in 'secret get', 'secret delete' } {
                 $a = @('names')
@@ -105,6 +115,7 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
                 kageDynamic @a @nsArgs
             }
             'namespace set' { kageDynamic namespaces }
+            { $_ -in 'subscription remove', 'subscription use', 'subscription unuse' } { kageDynamic subscriptions }
             'hook' { 'bash', 'elvish', 'fish', 'nu', 'pwsh', 'zsh' }
             'completion' { 'bash', 'fish', 'pwsh', 'zsh' }
         }
