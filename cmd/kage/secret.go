@@ -58,8 +58,9 @@ process list. Setting an existing name replaces its value (rotation).
 				Usage:     "print a secret's value, for scripts",
 				ArgsUsage: "NAME",
 				Description: `Prints the value of NAME, resolved repo → namespace → global for the
-current directory, or from one --scope. It refuses to print to a terminal
-unless --reveal is given.
+current directory (a subscription bound to one of those scopes counts at its
+place), or from one --scope. It refuses to print to a terminal unless
+--reveal is given.
 
    TOKEN="$(kage secret get GITHUB_TOKEN)"
    kage secret get DB_PASSWORD --scope namespace:backend | pbcopy`,
