@@ -74,6 +74,7 @@ func timeoutError(op string, d time.Duration) error {
 const (
 	fixNoBus = "start a D-Bus session (log in to a desktop, or run: eval \"$(dbus-launch --sh-syntax)\") and a Secret Service such as gnome-keyring; or, where no keychain runs, keep secrets in an encrypted file: kage init --backend file"
 	fixNoSS  = "install and start a Secret Service: sudo apt install gnome-keyring, then: eval \"$(printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets)\"; or, where no keychain runs, keep secrets in an encrypted file: kage init --backend file"
+	fixGone  = "run the command again: a desktop session starts the Secret Service again on demand; elsewhere start it: eval \"$(printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --replace --unlock --components=secrets)\""
 	fixLock  = "unlock the login keyring (Seahorse, or on a headless machine: printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --replace --unlock --components=secrets)"
 )
 
@@ -92,6 +93,11 @@ func translate(err error, scope, name string) error {
 			return &UnavailableError{Reason: "no Secret Service is running on the D-Bus session bus", Fix: fixNoSS, Err: err}
 		case "org.freedesktop.Secret.Error.IsLocked":
 			return &UnavailableError{Reason: "the keychain collection is locked", Fix: fixLock, Err: err}
+		case "org.freedesktop.DBus.Error.NoReply":
+			// The bus says so when the Secret Service leaves it (a crash, a
+			// kill) with the call unanswered; its own 25 s reply timeout,
+			// the other cause, is beyond kage's bound.
+			return &UnavailableError{Reason: "the Secret Service quit without answering", Fix: fixGone, Err: err}
 		}
 		return &UnavailableError{Reason: "the Secret Service refused the request: " + de.Name, Fix: fixNoSS, Err: err}
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godbus/dbus/v5"
 	gokeyring "github.com/zalando/go-keyring"
 )
 
@@ -265,6 +266,10 @@ func TestTranslate(t *testing.T) {
 		{gokeyring.ErrNotFound, "not found"},
 		{errors.New("dbus: DBUS_SESSION_BUS_ADDRESS not set"), "no D-Bus session"},
 		{errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"), "locked"},
+		// What the bus answers for a Secret Service that died with the
+		// call unanswered.
+		{dbus.Error{Name: "org.freedesktop.DBus.Error.NoReply", Body: []any{"Message recipient disconnected from message bus without replying"}}, "the Secret Service quit without answering"},
+		{dbus.Error{Name: "org.freedesktop.DBus.Error.ServiceUnknown"}, "no Secret Service is running"},
 	}
 	for _, c := range cases {
 		if got := translate(c.in, "global", "X"); !strings.Contains(got.Error(), c.want) {

@@ -114,14 +114,18 @@ func setupScript(e *testscript.Env, backend string) error {
 
 // cmdKeyringd changes the script's Secret Service:
 //
-//	keyringd stop     kill gnome-keyring and the bus
-//	keyringd nosecrets  kill gnome-keyring, keep the bus
-//	keyringd bare     a new bus with no Secret Service on it
-//	keyringd locked   a new bus whose login collection is locked
-//	keyringd start    a new bus with an unlocked Secret Service
+//	keyringd stop       kill gnome-keyring and the bus
+//	keyringd nosecrets  kill gnome-keyring (SIGKILL), keep the bus
+//	keyringd restart    start gnome-keyring again on the same bus: it
+//	                    reads the same keyring file, so every item stored
+//	                    before is back, and the collection is unlocked
+//	keyringd lock       lock the login collection, items and all
+//	keyringd bare       a new bus with no Secret Service on it
+//	keyringd locked     a new bus whose login collection is locked
+//	keyringd start      a new bus with an unlocked Secret Service
 func cmdKeyringd(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: keyringd stop|nosecrets|bare|locked|start")
+		ts.Fatalf("usage: keyringd stop|nosecrets|restart|lock|bare|locked|start")
 	}
 	h := ts.Value(busKey{}).(*busHolder)
 	mode := map[string]testkeyring.Mode{"bare": testkeyring.Bare, "locked": testkeyring.Locked, "start": testkeyring.Unlocked}
@@ -130,6 +134,14 @@ func cmdKeyringd(ts *testscript.TestScript, neg bool, args []string) {
 		h.bus.Stop()
 	case "nosecrets":
 		h.bus.StopSecrets()
+	case "restart":
+		if err := h.bus.RestartSecrets(); err != nil {
+			ts.Fatalf("keyringd restart: %v", err)
+		}
+	case "lock":
+		if err := h.bus.LockCollection(); err != nil {
+			ts.Fatalf("keyringd lock: %v", err)
+		}
 	default:
 		m, ok := mode[args[0]]
 		if !ok {

@@ -10,6 +10,11 @@
 // Start returns only after the daemon owns org.freedesktop.secrets and the
 // login collection is in the requested state.
 //
+// For fault tests, a Bus can lose its daemon ([Bus.StopSecrets], a
+// SIGKILL), get it back with every item kept ([Bus.RestartSecrets]), have
+// its collection locked ([Bus.LockCollection]), or have the daemon
+// replaced by a [Staller], which takes every call and never answers.
+//
 // Child processes get the bus through [Bus.Env] or [Bus.Environ]. In-process
 // use of the bus through go-keyring is limited: godbus caches the session bus
 // connection for the life of the process, so point DBUS_SESSION_BUS_ADDRESS
@@ -115,16 +120,19 @@ type Bus struct {
 	// StartupTime is how long StartEnv took.
 	StartupTime time.Duration
 
-	dbusCmd     *exec.Cmd
-	dbusDone    chan struct{}
+	dbusCmd  *exec.Cmd
+	dbusDone chan struct{}
+
+	// secMu guards the gnome-keyring-daemon's fields, which
+	// RestartSecrets replaces.
+	secMu       sync.Mutex
 	readyConn   *dbus.Conn
 	keyringCmd  *exec.Cmd
 	keyringDone chan struct{}
 	keyringLog  *os.File
 
-	stopOnce    sync.Once
-	stopSecOnce sync.Once
-	closeOnce   sync.Once
+	stopOnce  sync.Once
+	closeOnce sync.Once
 }
 
 // Available reports why a private Secret Service cannot be started here;
@@ -260,14 +268,95 @@ func (b *Bus) Stop() {
 	b.stopOnce.Do(func() { kill(b.dbusCmd, b.dbusDone) })
 }
 
-// StopSecrets kills only the gnome-keyring-daemon; the bus keeps running,
-// so clients connect but org.freedesktop.secrets has no owner. It is safe
-// to call more than once.
+// StopSecrets kills only the gnome-keyring-daemon, with SIGKILL, as a
+// crash would; the bus keeps running, so clients connect but
+// org.freedesktop.secrets has no owner. It is safe to call more than once.
 func (b *Bus) StopSecrets() {
-	b.stopSecOnce.Do(func() { kill(b.keyringCmd, b.keyringDone) })
+	b.secMu.Lock()
+	defer b.secMu.Unlock()
+	b.stopSecrets()
+}
+
+func (b *Bus) stopSecrets() {
+	kill(b.keyringCmd, b.keyringDone)
 	if b.readyConn != nil {
 		b.readyConn.Close()
+		b.readyConn = nil
 	}
+}
+
+// RestartSecrets kills the gnome-keyring-daemon if it still runs and starts
+// a new one on the same bus with the same HOME, then waits, as StartEnv
+// does, until it owns org.freedesktop.secrets and the login collection is
+// unlocked. gnome-keyring keeps its login keyring in a file under Home and
+// writes every change to it at once, so every item stored before, even
+// before a SIGKILL, is there again, and the new daemon unlocks it with
+// [Password] whatever state the old one left it in. The name must be free:
+// close a [Staller] first. It fails for a Bare bus, which has no keyring.
+func (b *Bus) RestartSecrets() error {
+	if b.Home == "" {
+		return fmt.Errorf("testkeyring: a %s bus has no keyring to restart", b.Mode)
+	}
+	b.secMu.Lock()
+	defer b.secMu.Unlock()
+	b.stopSecrets()
+	deadline := time.Now().Add(StartTimeout)
+	if err := b.startKeyring(); err != nil {
+		return err
+	}
+	conn, err := b.waitSecrets(deadline)
+	if err != nil {
+		return err
+	}
+	b.readyConn = conn
+	if _, err := waitCollection(conn, deadline); err != nil {
+		return b.withLog(err)
+	}
+	return nil
+}
+
+// SecretsProcess returns the running gnome-keyring-daemon, for tests that
+// signal it themselves (SIGSTOP, to catch a client inside a call); nil
+// when none runs.
+func (b *Bus) SecretsProcess() *os.Process {
+	b.secMu.Lock()
+	defer b.secMu.Unlock()
+	if b.keyringCmd == nil {
+		return nil
+	}
+	select {
+	case <-b.keyringDone:
+		return nil
+	default:
+		return b.keyringCmd.Process
+	}
+}
+
+// BusProcess returns the dbus-daemon, for tests that signal it themselves
+// (SIGSTOP, for a bus that stops answering); nil on a stopped bus.
+func (b *Bus) BusProcess() *os.Process {
+	if b.dbusCmd == nil {
+		return nil
+	}
+	select {
+	case <-b.dbusDone:
+		return nil
+	default:
+		return b.dbusCmd.Process
+	}
+}
+
+// LockCollection locks the login collection of the running daemon through
+// the Secret Service Lock method, as a screen lock or a timeout would: the
+// items stay, every access needs an unlock prompt, which cannot be shown
+// on the private bus, and [Bus.RestartSecrets] unlocks it again.
+func (b *Bus) LockCollection() error {
+	b.secMu.Lock()
+	defer b.secMu.Unlock()
+	if b.readyConn == nil {
+		return errors.New("testkeyring: no gnome-keyring-daemon runs on this bus")
+	}
+	return b.withLog(lock(b.readyConn, loginCollection))
 }
 
 // Close stops the processes and removes the temporary directory. It is
@@ -275,6 +364,8 @@ func (b *Bus) StopSecrets() {
 func (b *Bus) Close() {
 	b.Stop()
 	b.closeOnce.Do(func() {
+		b.secMu.Lock()
+		defer b.secMu.Unlock()
 		if b.keyringLog != nil {
 			b.keyringLog.Close()
 		}
@@ -400,11 +491,16 @@ func (b *Bus) startKeyring() error {
 			return err
 		}
 	}
-	log, err := os.Create(filepath.Join(b.Dir, "gnome-keyring.log"))
-	if err != nil {
-		return err
+	if b.keyringLog == nil {
+		log, err := os.Create(filepath.Join(b.Dir, "gnome-keyring.log"))
+		if err != nil {
+			return err
+		}
+		b.keyringLog = log
 	}
-	b.keyringLog = log
+	// A restarted daemon writes after its predecessor: the child shares the
+	// file's offset.
+	log := b.keyringLog
 	cmd := exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
 	cmd.Dir = b.Home
 	cmd.Env = []string{
@@ -424,11 +520,12 @@ func (b *Bus) startKeyring() error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting gnome-keyring-daemon: %w", err)
 	}
+	done := make(chan struct{})
 	b.keyringCmd = cmd
-	b.keyringDone = make(chan struct{})
+	b.keyringDone = done
 	go func() {
 		cmd.Wait()
-		close(b.keyringDone)
+		close(done)
 	}()
 	return nil
 }

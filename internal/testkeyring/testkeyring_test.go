@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -320,4 +321,119 @@ func TestHelperGoKeyring(t *testing.T) {
 		}
 		fmt.Printf("op %s: %v val=%q err=%s notfound=%v\n", op, time.Since(start).Round(100*time.Microsecond), val, errText, errors.Is(err, keyring.ErrNotFound))
 	}
+}
+
+// TestRestartKeepsItems kills the daemon as a crash would and restarts it:
+// the items, and their values, are still there, and a collection locked
+// before comes back unlocked.
+func TestRestartKeepsItems(t *testing.T) {
+	needSecretTool(t)
+	b := Start(t)
+	store(t, b, "KEPT", "kept value")
+	if err := b.LockCollection(); err != nil {
+		t.Fatal(err)
+	}
+	p := b.SecretsProcess()
+	if p == nil {
+		t.Fatal("SecretsProcess = nil while the daemon runs")
+	}
+	b.StopSecrets()
+	if b.SecretsProcess() != nil {
+		t.Fatal("SecretsProcess != nil after StopSecrets")
+	}
+	if _, err := lookup(t, b, "KEPT"); err == nil {
+		t.Fatal("lookup succeeded with no daemon")
+	}
+	if err := b.RestartSecrets(); err != nil {
+		t.Fatal(err)
+	}
+	if q := b.SecretsProcess(); q == nil || q.Pid == p.Pid {
+		t.Fatalf("SecretsProcess after restart = %v, want a new process", q)
+	}
+	got, err := lookup(t, b, "KEPT")
+	if err != nil || got != "kept value" {
+		t.Fatalf("after restart: lookup = %q, %v", got, err)
+	}
+	// A restart of a running daemon works too.
+	if err := b.RestartSecrets(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := lookup(t, b, "KEPT"); err != nil || got != "kept value" {
+		t.Fatalf("after second restart: lookup = %q, %v", got, err)
+	}
+	if err := StartBare(t).RestartSecrets(); err == nil {
+		t.Fatal("RestartSecrets of a bare bus succeeded")
+	}
+}
+
+// TestStaller checks that every call to the staller stalls until Close,
+// that it records them, and that the real daemon can take the name back.
+func TestStaller(t *testing.T) {
+	needSecretTool(t)
+	b := Start(t)
+	if _, err := b.Stall(); err == nil {
+		t.Fatal("Stall succeeded while gnome-keyring owns the name")
+	}
+	b.StopSecrets()
+	s, err := b.Stall()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	conn, err := dbus.Connect(b.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	calls := []struct {
+		path   dbus.ObjectPath
+		method string
+		args   []any
+	}{
+		{secretsPath, serviceIface + ".OpenSession", []any{"plain", dbus.MakeVariant("")}},
+		{secretsPath, serviceIface + ".ReadAlias", []any{"default"}},
+		{secretsPath, "org.freedesktop.DBus.Properties.Get", []any{serviceIface, "Collections"}},
+		{loginCollection, collectionIface + ".SearchItems", []any{map[string]string{"service": "kage-global"}}},
+		{"/org/freedesktop/secrets/collection/login/1", "org.freedesktop.Secret.Item.Delete", nil},
+	}
+	pending := make([]*dbus.Call, len(calls))
+	for i, c := range calls {
+		pending[i] = conn.Object(secretsName, c.path).Go(c.method, 0, nil, c.args...)
+	}
+	if !s.WaitCall(len(calls), 5*time.Second) {
+		t.Fatalf("the staller saw %q, want %d calls", s.Calls(), len(calls))
+	}
+	time.Sleep(200 * time.Millisecond)
+	for i, p := range pending {
+		select {
+		case <-p.Done:
+			t.Fatalf("%s answered: %v", calls[i].method, p.Err)
+		default:
+		}
+	}
+	got := s.Calls()
+	slices.Sort(got)
+	var want []string
+	for _, c := range calls {
+		want = append(want, c.method)
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("Calls = %q, want %q", got, want)
+	}
+	s.Close()
+	for i, p := range pending {
+		select {
+		case <-p.Done:
+			if p.Err == nil {
+				t.Errorf("%s succeeded after Close", calls[i].method)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s still waits after Close", calls[i].method)
+		}
+	}
+	if err := b.RestartSecrets(); err != nil {
+		t.Fatal(err)
+	}
+	store(t, b, "AFTER", "v")
 }
