@@ -18,6 +18,10 @@ func writeTemp(target, what string, write func(io.Writer) error) (string, error)
 	return atomicfile.WriteTemp(target, what, write)
 }
 
+// removeTemps removes what killed writers left beside target
+// (atomicfile.RemoveTemps); call it holding target's lock.
+func removeTemps(target string) { atomicfile.RemoveTemps(target) }
+
 // syncDir makes a rename durable (atomicfile.SyncDir).
 func syncDir(dir string) { atomicfile.SyncDir(dir) }
 

@@ -383,9 +383,16 @@ func (f *File) update(ctx context.Context, fn func([]fileSecret) ([]fileSecret, 
 	return f.write(secrets)
 }
 
-// lock takes the file's lock, creating its folder 0700 if needed.
+// lock takes the file's lock, creating its folder 0700 if needed, and
+// removes the temporary files of writers killed before their rename
+// (removeTemps).
 func (f *File) lock(ctx context.Context) (unlock func(), err error) {
-	return lockFile(ctx, f.path+".lock", "the secrets file "+f.path)
+	unlock, err = lockFile(ctx, f.path+".lock", "the secrets file "+f.path)
+	if err != nil {
+		return nil, err
+	}
+	removeTemps(f.path)
+	return unlock, nil
 }
 
 // load reads and decrypts the file. A missing file is an empty store; any

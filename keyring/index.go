@@ -166,9 +166,16 @@ func (ix *Index) Repair(ctx context.Context, fn func(entries []Entry, loadErr er
 	return aside, pending.Commit()
 }
 
-// lock takes the index lock, creating the data folder if needed.
+// lock takes the index lock, creating the data folder if needed, and
+// removes the temporary files of writers killed before their rename
+// (removeTemps).
 func (ix *Index) lock(ctx context.Context) (unlock func(), err error) {
-	return lockFile(ctx, filepath.Join(ix.dir, "index.lock"), "the index "+ix.Path())
+	unlock, err = lockFile(ctx, filepath.Join(ix.dir, "index.lock"), "the index "+ix.Path())
+	if err != nil {
+		return nil, err
+	}
+	removeTemps(ix.Path())
+	return unlock, nil
 }
 
 func (ix *Index) prepare(entries []Entry) (*Pending, error) {

@@ -212,6 +212,7 @@ func (b *Bindings) Update(ctx context.Context, fn func([]Binding) ([]Binding, er
 		return err
 	}
 	defer unlock()
+	atomicfile.RemoveTemps(b.Path())
 	cur, err := b.Load()
 	if err != nil {
 		return err

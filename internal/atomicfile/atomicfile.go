@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -95,6 +96,27 @@ func Write(target, what string, data []byte) error {
 		return err
 	}
 	return Replace(tmp, target, what)
+}
+
+// RemoveTemps removes the temporary files WriteTemp left beside target
+// (WriteTemp names them .<name>-<random>.tmp). Call it only
+// holding target's lock: every writer holds that lock from WriteTemp to
+// its rename, so a temporary file found then belongs to a kage killed in
+// between. Left alone they would pile up, each listing the names (or, for
+// the file backend, the encrypted values) of the secrets of its day, those
+// deleted since included. A failure only leaves the file: it is ignored.
+func RemoveTemps(target string) {
+	dir := filepath.Dir(target)
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := "." + filepath.Base(target) + "-"
+	for _, de := range des {
+		if n := de.Name(); de.Type().IsRegular() && strings.HasPrefix(n, prefix) && strings.HasSuffix(n, ".tmp") {
+			_ = os.Remove(filepath.Join(dir, n))
+		}
+	}
 }
 
 // SyncDir makes a rename durable; failure only weakens durability, so it is
