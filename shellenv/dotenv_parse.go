@@ -257,19 +257,28 @@ func (p *dotenvParser) hasExportPrefix() bool {
 
 func isNameEnd(c byte) bool { return c == '=' || c == ' ' || c == '\t' || c == '\n' }
 
-// badNameMsg shows the text before "=" only when it looks like a name:
-// otherwise it may be a piece of a secret.
+// badNameMsg says what is wrong with the text before "=" without showing
+// it: a value an editor wrapped onto its own line puts a piece of a secret
+// there (a token's tail with its "=" padding), and the line number is
+// enough to find it.
 func badNameMsg(name string) string {
-	if len(name) > 64 {
+	switch {
+	case name == "":
 		return msgBadNameHidden
+	case '0' <= name[0] && name[0] <= '9':
+		return `the text before "=" starts with a digit, so it is not a variable name: use letters, digits and _, not starting with a digit`
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
-		if !(c == '_' || c == '-' || c == '.' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
-			return msgBadNameHidden
+		if c == '_' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' {
+			continue
 		}
+		if c > ' ' && c < 0x7f {
+			return fmt.Sprintf(`the text before "=" has a %q, so it is not a variable name: use letters, digits and _, not starting with a digit`, string(c))
+		}
+		break
 	}
-	return fmt.Sprintf("%q is not a variable name: use letters, digits and _, not starting with a digit", name)
+	return msgBadNameHidden
 }
 
 // parseValue reads the value after "=" up to and including the line end.

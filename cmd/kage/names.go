@@ -37,7 +37,13 @@ var dangerousPrefixes = []string{"LD_", "DYLD_", "BASH_FUNC_", "KAGE_"}
 // checkName refuses names that cannot be environment variables, and names
 // that change how programs run unless force is set.
 func checkName(name string, force bool) error {
-	if !shellenv.ValidName(name) || len(name) > maxNameLen {
+	if len(name) > maxNameLen {
+		// Not shown: from a .env file, a long run of letters before "="
+		// may be a piece of a secret.
+		return usagef("names start with a letter or _, then letters, digits or _ (e.g. API_KEY), at most 128 characters",
+			"invalid secret name: it is %d characters long", len(name))
+	}
+	if !shellenv.ValidName(name) {
 		return usagef("names start with a letter or _, then letters, digits or _ (e.g. API_KEY), at most 128 characters",
 			"invalid secret name %q", name)
 	}
