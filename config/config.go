@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -40,6 +41,11 @@ func DefaultPaths() (Paths, error) {
 		if err != nil {
 			return Paths{}, fmt.Errorf("KAGE_HOME %q: %w", h, err)
 		}
+		// A missing folder is created on the first write; a file in its
+		// place would fail later with a message about config.toml.
+		if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
+			return Paths{}, fmt.Errorf("KAGE_HOME %s is not a folder; point it at a folder kage may use", abs)
+		}
 		return Paths{Config: abs, Data: abs}, nil
 	}
 	if runtime.GOOS == "windows" {
@@ -56,6 +62,11 @@ func DefaultPaths() (Paths, error) {
 		}
 		if home == "" {
 			return "", fmt.Errorf("HOME is not set and %s is empty; set KAGE_HOME to a folder kage may use", env)
+		}
+		// Service accounts often have HOME=/nonexistent: kage would create
+		// it (as root) or fail later with a less clear message.
+		if _, err := os.Stat(home); errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("HOME %s does not exist and %s is empty; set KAGE_HOME to a folder kage may use", home, env)
 		}
 		return filepath.Join(home, fallback, "kage"), nil
 	}
@@ -115,18 +126,63 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("config %s: %s", e.File, e.Msg)
 }
 
+// MaxSize is the largest config.toml kage reads. A real one is a few
+// hundred bytes; the limit keeps a runaway file from stalling every command
+// and prompt: the TOML decoder's work grows with the square of the number of
+// keys (about 2.7 s for a 1 MiB file of keys on a 2-core machine, 0.25 s at
+// this limit).
+const MaxSize = 256 << 10
+
 // Load reads config.toml from p. A missing file is an empty configuration;
-// a malformed one, an unknown key or an invalid value is an *Error.
+// a malformed one, an unknown key or an invalid value is an *Error, and so
+// is a file that is not a regular file (a FIFO would block every command)
+// or is larger than MaxSize. A symbolic link is followed: dotfile managers
+// link config files. Loose permissions are kage doctor's to report: this
+// is the user's own file, which editors and umasks leave in many modes.
 func Load(p Paths) (*Config, error) {
 	file := p.ConfigFile()
-	data, err := os.ReadFile(file)
+	fi, err := os.Stat(file)
 	if errors.Is(err, os.ErrNotExist) {
 		return &Config{}, nil
 	}
 	if err != nil {
 		return nil, &Error{File: file, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))}
 	}
+	switch {
+	case !fi.Mode().IsRegular():
+		return nil, &Error{File: file, Msg: fmt.Sprintf("is not a regular file (%s)", fileKind(fi.Mode()))}
+	case fi.Size() > MaxSize:
+		return nil, &Error{File: file, Msg: fmt.Sprintf("is %d bytes; kage reads at most %d (256 KiB)", fi.Size(), MaxSize)}
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))}
+	}
+	defer f.Close()
+	// Bounded again: the file may grow between the Stat and the read.
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("cannot read: %v", unwrapPath(err))}
+	}
+	if len(data) > MaxSize {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("is larger than %d bytes (256 KiB), the most kage reads", MaxSize)}
+	}
 	return Parse(file, data)
+}
+
+// fileKind names what a non-regular file is, for errors.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
 }
 
 // Parse decodes config.toml content; file names it in errors.

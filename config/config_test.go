@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -93,5 +94,63 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("message %q lacks the file or %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestLoadRefusesOddFiles: config.toml is read only when it is a regular
+// file of at most MaxSize bytes (config_unix_test.go tries a FIFO).
+func TestLoadRefusesOddFiles(t *testing.T) {
+	write := func(t *testing.T, dir string, size int) {
+		data := append([]byte("# "), bytes.Repeat([]byte("x"), size-3)...)
+		if err := os.WriteFile(filepath.Join(dir, FileName), append(data, '\n'), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	write(t, dir, MaxSize)
+	if _, err := Load(Paths{Config: dir}); err != nil {
+		t.Fatalf("a file of exactly MaxSize bytes: %v", err)
+	}
+	write(t, dir, MaxSize+1)
+	if _, err := Load(Paths{Config: dir}); err == nil || !strings.Contains(err.Error(), "kage reads at most 262144") {
+		t.Fatalf("a file of MaxSize+1 bytes: %v", err)
+	}
+
+	folder := t.TempDir()
+	if err := os.Mkdir(filepath.Join(folder, FileName), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(Paths{Config: folder}); err == nil || !strings.Contains(err.Error(), "is not a regular file (a directory)") {
+		t.Fatalf("a folder: %v", err)
+	}
+}
+
+// TestDefaultPathsRefusesBadHomes: a KAGE_HOME that is a file, and a HOME
+// that does not exist, are errors up front rather than a confusing one
+// later, or a HOME that kage running as root would create.
+func TestDefaultPathsRefusesBadHomes(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", "")
+	t.Setenv("XDG_DATA_HOME", "")
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KAGE_HOME", file)
+	if _, err := DefaultPaths(); err == nil || !strings.Contains(err.Error(), "is not a folder") {
+		t.Errorf("KAGE_HOME a file: %v", err)
+	}
+	t.Setenv("KAGE_HOME", filepath.Join(t.TempDir(), "not-yet"))
+	if _, err := DefaultPaths(); err != nil {
+		t.Errorf("a KAGE_HOME still to be created: %v", err)
+	}
+	t.Setenv("KAGE_HOME", "")
+	t.Setenv("HOME", filepath.Join(t.TempDir(), "missing"))
+	if _, err := DefaultPaths(); err == nil || !strings.Contains(err.Error(), "does not exist and XDG_CONFIG_HOME is empty") {
+		t.Errorf("HOME missing: %v", err)
+	}
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("XDG_DATA_HOME", t.TempDir())
+	if _, err := DefaultPaths(); err != nil {
+		t.Errorf("HOME missing but both XDG folders set: %v", err)
 	}
 }

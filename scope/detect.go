@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/kage-cli/kage/config"
 )
@@ -55,6 +56,16 @@ func Detect(dir string, opts Options) (*Context, error) {
 	if inRepo {
 		ctx.Repo = r.root
 	}
+	// Every glob is checked wherever kage runs, even where a namespace
+	// from elsewhere wins: a mistake in config.toml, or a glob that takes
+	// in every repository, is reported at once, not first in the folder
+	// it would change.
+	var globs []nsGlob
+	if opts.Config != nil && len(opts.Config.Namespaces) > 0 {
+		if globs, err = configGlobs(opts.Config); err != nil {
+			return nil, err
+		}
+	}
 
 	if opts.Namespace != "" {
 		from := opts.NamespaceFrom
@@ -78,11 +89,7 @@ func Detect(dir string, opts Options) (*Context, error) {
 			return ctx, nil
 		}
 	}
-	if opts.Config != nil && len(opts.Config.Namespaces) > 0 {
-		globs, err := configGlobs(opts.Config)
-		if err != nil {
-			return nil, err
-		}
+	if len(globs) > 0 {
 		at := ctx.Dir
 		if inRepo {
 			// A repository joins a namespace as a whole, whichever of its
@@ -119,6 +126,9 @@ func realDir(p, what string) (string, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("%s does not exist", what)
 	}
+	if isLinkLoop(err) {
+		return "", fmt.Errorf("%s runs into a loop of symbolic links", what)
+	}
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
@@ -130,6 +140,12 @@ func realDir(p, what string) (string, error) {
 		return "", fmt.Errorf("%s is not a directory", what)
 	}
 	return real, nil
+}
+
+// isLinkLoop tells a symbolic link loop from other errors: EvalSymlinks
+// reports one as a bare "too many links", the system calls as ELOOP.
+func isLinkLoop(err error) bool {
+	return err != nil && (errors.Is(err, syscall.ELOOP) || strings.HasSuffix(err.Error(), "too many links"))
 }
 
 // Chain lists the scopes a name is looked up in, most specific first.
@@ -215,7 +231,23 @@ func globPattern(g string) (string, error) {
 	if _, err := filepath.Match(p, ""); err != nil {
 		return "", fmt.Errorf("glob %q is malformed: %v", g, err)
 	}
+	if matchesEverything(p) {
+		return "", fmt.Errorf("glob %q takes in repositories anywhere on this machine, cloned ones included, and would give them all the namespace's secrets; start it with a fixed folder, such as ~/code/* or /srv/*", g)
+	}
 	return resolveGlobPrefix(p), nil
+}
+
+// matchesEverything is true for a pattern that is the file-system root or
+// has a wildcard in its first folder ("/", "/*", "/**", "/*/code"):
+// matchGlobs tries every ancestor of a path, and every path has the root
+// and a first folder among its ancestors.
+func matchesEverything(p string) bool {
+	rest := strings.TrimLeft(filepath.ToSlash(p[len(filepath.VolumeName(p)):]), "/")
+	if rest == "" {
+		return true
+	}
+	first, _, _ := strings.Cut(rest, "/")
+	return strings.ContainsAny(first, globMeta())
 }
 
 // globMeta are the characters filepath.Match treats specially; on Windows

@@ -195,6 +195,16 @@ func TestNamespaceInvalidSources(t *testing.T) {
 		// A bad entry is reported even where it would not match.
 		{"bad entry elsewhere", plain, "", Options{Config: ns(map[string][]string{"good": {"~/plain"}, "zz!": {"/nowhere"}})},
 			[]string{`"zz!"`}},
+		// Globs that take in every repository on the machine, reported
+		// even where git config or a flag chooses the namespace.
+		{"glob of everything", plain, "", Options{Config: ns(map[string][]string{"prod": {"/**"}})},
+			[]string{`[namespaces] prod: glob "/**" takes in repositories anywhere on this machine`, "~/code/*"}},
+		{"glob of the root", api, "team", Options{Config: ns(map[string][]string{"prod": {"~/code", "/"}})},
+			[]string{`glob "/" takes in repositories anywhere`}},
+		{"glob with a top-level wildcard", plain, "", Options{Namespace: "x", NamespaceFrom: "--namespace", Config: ns(map[string][]string{"prod": {"/*/code/*"}})},
+			[]string{`glob "/*/code/*" takes in repositories anywhere`}},
+		{"glob of the root spelt oddly", plain, "", Options{Config: ns(map[string][]string{"prod": {"//./"}})},
+			[]string{`glob "//./" takes in repositories anywhere`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"unicode/utf8"
 )
 
 // Kind tells the three sorts of scope apart.
@@ -167,6 +168,9 @@ func Parse(s string, ctx *Context) (Scope, error) {
 		if ctx == nil || ctx.Repo == "" {
 			return Scope{}, errors.New("not inside a git repository; cd into one or give --scope repo:PATH")
 		}
+		if !utf8.ValidString(ctx.Repo) {
+			return Scope{}, fmt.Errorf("this repository's path %q is not valid UTF-8, %s", ctx.Repo, notUTF8)
+		}
 		return Scope{Kind: Repo, Path: ctx.Repo}, nil
 	case s == "namespace":
 		if ctx == nil || ctx.Namespace == "" {
@@ -221,10 +225,26 @@ func canonicalRepoPath(given, base string) (string, error) {
 		return "", fmt.Errorf("repo path %q: %w", given, err)
 	}
 	if found {
-		return r.root, nil
+		p = r.root
+	} else if filepath.Dir(p) == p {
+		// Too many ".." end here without a word from filepath.Clean; a
+		// scope for a root that is no repository would never apply.
+		return "", fmt.Errorf("repo path %q is the file-system root %s, which is not a git repository", given, p)
+	}
+	if !utf8.ValidString(p) {
+		if p == given {
+			return "", fmt.Errorf("repo path %q is not valid UTF-8, %s", given, notUTF8)
+		}
+		return "", fmt.Errorf("repo path %q is %q, which is not valid UTF-8, %s", given, p, notUTF8)
 	}
 	return p, nil
 }
+
+// notUTF8 explains why a repository path must be UTF-8: the Secret
+// Service, the index's JSON and the other backends keep names as UTF-8
+// text, and a path that is not would reach the keychain garbled, or fail
+// there with an error that blames the connection.
+const notUTF8 = "and kage names keychain items in UTF-8; rename the folder to keep secrets for it"
 
 // ExpandHome replaces a leading "~" or "~/" with the home folder, as a shell
 // would, for paths from flags and config.toml. "~user" is refused rather

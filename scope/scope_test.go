@@ -152,6 +152,9 @@ func TestParseRepoPaths(t *testing.T) {
 	}
 	wt := filepath.Join(home, "wt")
 	runGit(t, api, "worktree", "add", "-q", wt)
+	if err := os.Symlink("loop", filepath.Join(home, "loop")); err != nil {
+		t.Fatal(err)
+	}
 
 	at := func(dir string) *Context { return &Context{Dir: dir} }
 	tests := []struct {
@@ -183,6 +186,26 @@ func TestParseRepoPaths(t *testing.T) {
 		{"repo:/definitely/not/here", nil, "", `repo path "/definitely/not/here" does not exist`},
 		{"repo:~/file", at("/"), "", `repo path "~/file" is not a directory`},
 		{"repo:~bob/x", at("/"), "", `cannot expand "~bob/x"`},
+		{"repo:loop", at(home), "", `repo path "loop" runs into a loop of symbolic links`},
+		{"repo:loop/x", at(home), "", `repo path "loop/x" runs into a loop of symbolic links`},
+		// Too many ".." stop at the root, which is no repository here.
+		{"repo:" + strings.Repeat("../", 30), at(plain), "", `repo path "` + strings.Repeat("../", 30) + `" is the file-system root /, which is not a git repository`},
+		{"repo:/tmp/../..", nil, "", `repo path "/tmp/../.." is the file-system root /`},
+		{"repo:/", nil, "", `repo path "/" is the file-system root /`},
+		// Keychain items are named in UTF-8.
+		{"repo", &Context{Dir: "/x", Repo: "/x/caf\xe9"}, "", `this repository's path "/x/caf\xe9" is not valid UTF-8`},
+	}
+	// Where the file system allows such a name (macOS's does not).
+	if os.Mkdir(filepath.Join(home, "caf\xe9"), 0o700) == nil {
+		tests = append(tests, []struct {
+			in      string
+			ctx     *Context
+			want    string
+			wantErr string
+		}{
+			{"repo:~/caf\xe9", at("/"), "", `repo path "~/caf\xe9" is "` + filepath.Join(home, `caf\xe9`) + `", which is not valid UTF-8`},
+			{"repo:" + home + "/caf\xe9", at("/"), "", `repo path "` + filepath.Join(home, `caf\xe9`) + `" is not valid UTF-8`},
+		}...)
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.in, tt.ctx)

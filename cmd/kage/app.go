@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -67,10 +68,46 @@ func (e *env) secrets() (keyring.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := e.checkStateFiles(); err != nil {
+		return nil, err
+	}
 	if e.store, err = e.openBackend(c); err != nil {
 		return nil, err
 	}
 	return e.store, nil
+}
+
+// checkStateFiles refuses an index or bindings file that kage did not
+// leave as it writes them, a private regular file: a symbolic link (the
+// next write would replace the link, not the file it points to, and a
+// read would follow it anywhere), a FIFO or device (a read would block or
+// never end), or a file every user may write (anyone could hide secrets
+// from the index, or bind a subscription's key to every scope). kage never
+// changes such a file, its mode included; the user decides.
+func (e *env) checkStateFiles() error {
+	for _, f := range []struct{ name, what string }{
+		{keyring.IndexFile, "index"},
+		{subscription.File, "subscription bindings"},
+	} {
+		path := filepath.Join(e.paths.Data, f.name)
+		fi, err := os.Lstat(path)
+		if err != nil {
+			// Missing is empty; anything else the reader reports.
+			continue
+		}
+		switch m := fi.Mode(); {
+		case m&os.ModeSymlink != 0:
+			return withHint(fmt.Errorf("%s %s is a symbolic link; kage keeps it as a plain file and does not follow links", f.what, path),
+				"replace the link with the file it points to (kage doctor checks the result)")
+		case !m.IsRegular():
+			return withHint(fmt.Errorf("%s %s is not a regular file (mode %s)", f.what, path, m),
+				"move it aside; kage creates a new one on the next write")
+		case m.Perm()&0o002 != 0:
+			return withHint(fmt.Errorf("%s %s is writable by every user (mode %04o); kage does not trust it", f.what, path, m.Perm()),
+				"kage writes it 0600: check that its content is yours (kage doctor), then: chmod 600 "+path)
+		}
+	}
+	return nil
 }
 
 // secretsPrepared returns the store and lets it start connecting while the

@@ -182,7 +182,9 @@ func envMain(ctx context.Context, e *env, cmd *cli.Command, o envOptions) error 
 		for _, r := range res {
 			fmt.Fprintf(&b, "%s=********\n", r.Name)
 		}
-		fmt.Fprint(e.stdout, b.String())
+		if _, err := fmt.Fprint(e.stdout, b.String()); err != nil {
+			return err
+		}
 		fmt.Fprintf(e.stderr, "kage: values hidden on a terminal; load them with: %s\n", sh.EvalLine())
 		return nil
 	}

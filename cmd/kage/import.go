@@ -77,8 +77,7 @@ func secretImport(ctx context.Context, e *env, cmd *cli.Command) error {
 		return err
 	}
 	if cmd.Bool("dry-run") {
-		printDryRun(e, items, sc)
-		return nil
+		return printDryRun(e, items, sc)
 	}
 	if err := storeImport(ctx, e, store, items, sc); err != nil {
 		return err
@@ -214,7 +213,7 @@ func sortProblems(ps []shellenv.DotenvLineError) {
 }
 
 // printDryRun lists the names, never the values, on stdout.
-func printDryRun(e *env, items []importItem, sc scope.Scope) {
+func printDryRun(e *env, items []importItem, sc scope.Scope) error {
 	width := 0
 	for _, it := range items {
 		width = max(width, len(it.Name))
@@ -227,8 +226,11 @@ func printDryRun(e *env, items []importItem, sc scope.Scope) {
 		}
 		fmt.Fprintf(&b, "%-*s  %s\n", width, it.Name, what)
 	}
-	fmt.Fprint(e.stdout, b.String())
+	if _, err := fmt.Fprint(e.stdout, b.String()); err != nil {
+		return err
+	}
 	fmt.Fprintf(e.stderr, "kage: dry run: would import %s into %s; nothing was stored\n", count(len(items), "secret"), sc.Display())
+	return nil
 }
 
 // storeImport stores the items in file order, each with one atomic Set.

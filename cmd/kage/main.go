@@ -4,14 +4,54 @@ package main
 
 import (
 	"context"
+	"errors"
+	"io"
 	"os"
 	"os/signal"
+	"runtime"
 )
 
 func main() {
 	harden()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args, os.Stdin, os.Stdout, os.Stderr)
+	var stdout io.Writer = os.Stdout
+	if stdoutClosed() {
+		stdout = closedOutput{}
+	}
+	code := run(ctx, os.Args, os.Stdin, stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// errStdoutClosed is what a write to a standard output that was closed
+// when kage started returns.
+var errStdoutClosed = errors.New("standard output is closed; nothing was written")
+
+// closedOutput stands for a standard output that was closed at start: a
+// command that has something to print fails instead of exiting 0 with its
+// output lost (`kage env >&-` in a script would otherwise load nothing and
+// say nothing).
+type closedOutput struct{}
+
+func (closedOutput) Write([]byte) (int, error) { return 0, errStdoutClosed }
+
+// stdoutClosed reports whether kage started with its standard output
+// closed. The Go runtime opens /dev/null read-write in place of a closed
+// standard descriptor, so writes would vanish without an error; a shell's
+// `> /dev/null` opens it write-only, which stays allowed. Reading that
+// descriptor tells them apart: /dev/null never blocks.
+func stdoutClosed() bool {
+	if runtime.GOOS == "windows" {
+		return false
+	}
+	fi, err := os.Stdout.Stat()
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	if err != nil || !os.SameFile(fi, null) {
+		return false
+	}
+	_, err = os.Stdout.Read(make([]byte, 1))
+	return err == io.EOF
 }

@@ -99,7 +99,9 @@ namespace from KAGE_NAMESPACE or config.toml still applies.
 						fmt.Fprintln(e.stderr, "kage: no namespace here; set one with: kage namespace set NAME")
 						return nil
 					}
-					fmt.Fprintln(e.stdout, c.Namespace)
+					if _, err := fmt.Fprintln(e.stdout, c.Namespace); err != nil {
+						return err
+					}
 					fmt.Fprintf(e.stderr, "kage: from %s\n", c.NamespaceFrom)
 					return nil
 				},

@@ -242,8 +242,8 @@ func secretList(ctx context.Context, e *env, cmd *cli.Command) error {
 	for _, r := range rows {
 		table = append(table, []string{r.Name, r.scope.Display(), ago(e.now(), r.Updated)})
 	}
-	fmt.Fprint(e.stdout, "Secrets\n=======\n\n"+boxTable(table))
-	return nil
+	_, err = fmt.Fprint(e.stdout, "Secrets\n=======\n\n"+boxTable(table))
+	return err
 }
 
 type listRow struct {
