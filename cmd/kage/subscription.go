@@ -126,11 +126,13 @@ type subscriptionState struct {
 }
 
 func (e *env) subscriptionState(ctx context.Context) (*subscriptionState, error) {
-	bs, err := subscription.Open(e.paths.Data).Load()
+	// The store first: opening it checks the bindings file is one kage
+	// may read (checkStateFiles).
+	store, err := e.secrets()
 	if err != nil {
 		return nil, err
 	}
-	store, err := e.secrets()
+	bs, err := subscription.Open(e.paths.Data).Load()
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +275,9 @@ func subscriptionList(ctx context.Context, e *env, cmd *cli.Command) error {
 		}
 		table = append(table, []string{r.Name, v, b, updated})
 	}
-	fmt.Fprint(e.stdout, "Subscriptions\n=============\n\n"+boxTable(table))
+	if _, err := fmt.Fprint(e.stdout, "Subscriptions\n=============\n\n"+boxTable(table)); err != nil {
+		return err
+	}
 	if missing {
 		fmt.Fprintln(e.stderr, "kage: a subscription marked (no key) is bound but not stored; add it again with kage subscription add, or kage doctor --fix drops its bindings")
 	}
@@ -327,6 +331,8 @@ func subscriptionRemove(ctx context.Context, e *env, cmd *cli.Command) error {
 	for _, en := range st.entries {
 		if s, ok := subscription.FromScope(en.Scope); ok && s == name {
 			if err := st.store.Delete(ctx, en.Scope, en.Name); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+				// The key is still there: so are its bindings.
+				restoreBindings(e, st.bindings, name)
 				return err
 			}
 		}
@@ -337,6 +343,23 @@ func subscriptionRemove(ctx context.Context, e *env, cmd *cli.Command) error {
 	}
 	fmt.Fprintln(e.stderr, msg)
 	return nil
+}
+
+// restoreBindings puts back the bindings of name from before, after a
+// remove --force whose key could not be deleted. If that fails too, the key
+// stays stored and unbound: the safe side.
+func restoreBindings(e *env, before []subscription.Binding, name string) {
+	_ = subscription.Open(e.paths.Data).Update(context.Background(), func(bs []subscription.Binding) ([]subscription.Binding, error) {
+		for _, b := range before {
+			if b.Subscription != name || slices.ContainsFunc(bs, func(o subscription.Binding) bool {
+				return o.Scope == b.Scope && o.Subscription == b.Subscription
+			}) {
+				continue
+			}
+			bs = append(bs, b)
+		}
+		return bs, nil
+	})
 }
 
 // bindingScope reads the --scope that use and unuse require.
@@ -428,6 +451,9 @@ func subscriptionUnuse(ctx context.Context, e *env, cmd *cli.Command) error {
 	}
 	sc, err := e.bindingScope(cmd)
 	if err != nil {
+		return err
+	}
+	if err := e.checkStateFiles(); err != nil {
 		return err
 	}
 	var gone string
