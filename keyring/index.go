@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/kage-cli/kage/internal/atomicfile"
 )
 
 // IndexFile is the index's file name in kage's data folder.
@@ -53,6 +55,9 @@ func (ix *Index) Path() string { return filepath.Join(ix.dir, IndexFile) }
 // Load reads the entries, sorted by name then scope. A missing file is an
 // empty index. Readers take no lock: writers replace the file atomically.
 func (ix *Index) Load() ([]Entry, error) {
+	if err := atomicfile.CheckPlain(ix.Path()); err != nil {
+		return nil, &IndexError{Path: ix.Path(), Msg: err.Error()}
+	}
 	data, err := os.ReadFile(ix.Path())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil

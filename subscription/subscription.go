@@ -167,6 +167,9 @@ func (b *Bindings) Path() string { return filepath.Join(b.dir, File) }
 // file holds none. Readers take no lock: writers replace the file
 // atomically.
 func (b *Bindings) Load() ([]Binding, error) {
+	if err := atomicfile.CheckPlain(b.Path()); err != nil {
+		return nil, &FileError{Path: b.Path(), Msg: err.Error()}
+	}
 	data, err := os.ReadFile(b.Path())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kage-cli/kage/config"
+	"github.com/kage-cli/kage/internal/atomicfile"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/subscription"
@@ -90,21 +91,9 @@ func (e *env) checkStateFiles() error {
 		{subscription.File, "subscription bindings"},
 	} {
 		path := filepath.Join(e.paths.Data, f.name)
-		fi, err := os.Lstat(path)
-		if err != nil {
-			// Missing is empty; anything else the reader reports.
-			continue
-		}
-		switch m := fi.Mode(); {
-		case m&os.ModeSymlink != 0:
-			return withHint(fmt.Errorf("%s %s is a symbolic link; kage keeps it as a plain file and does not follow links", f.what, path),
-				"replace the link with the file it points to (kage doctor checks the result)")
-		case !m.IsRegular():
-			return withHint(fmt.Errorf("%s %s is not a regular file (mode %s)", f.what, path, m),
-				"move it aside; kage creates a new one on the next write")
-		case m.Perm()&0o002 != 0:
-			return withHint(fmt.Errorf("%s %s is writable by every user (mode %04o); kage does not trust it", f.what, path, m.Perm()),
-				"kage writes it 0600: check that its content is yours (kage doctor), then: chmod 600 "+path)
+		if err := atomicfile.CheckPlain(path); err != nil {
+			return withHint(fmt.Errorf("%s %s %w", f.what, path, err),
+				"move it aside (kage doctor --fix does that for the index and rebuilds it from the keychain), or make it a private file: chmod 600 "+path)
 		}
 	}
 	return nil

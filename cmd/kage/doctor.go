@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kage-cli/kage/config"
+	"github.com/kage-cli/kage/internal/atomicfile"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/shellenv"
@@ -347,6 +348,11 @@ const (
 const knownIndexVersion = 1
 
 func classifyIndex(path string) indexState {
+	if atomicfile.CheckPlain(path) != nil {
+		// A link, a FIFO or a file anyone could have written: moved aside
+		// like a corrupt one, and never read (a FIFO would block).
+		return indexCorrupt
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return indexUnreadable

@@ -119,6 +119,29 @@ func RemoveTemps(target string) {
 	}
 }
 
+// CheckPlain refuses a state file at path that kage did not leave as it
+// writes them — a private regular file: a symbolic link (a write would
+// replace the link and a read would follow it anywhere), a FIFO or device
+// (a read would block or never end), or a file every user may write (anyone
+// could have changed it). A missing file is fine; other Lstat errors are
+// left to the reader. The error reads after the file's path: "index
+// /x/index.json" + err.
+func CheckPlain(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil
+	}
+	switch m := fi.Mode(); {
+	case m&os.ModeSymlink != 0:
+		return errors.New("is a symbolic link; kage keeps it as a plain file and does not follow links")
+	case !m.IsRegular():
+		return fmt.Errorf("is not a regular file (mode %s)", m)
+	case m.Perm()&0o002 != 0:
+		return fmt.Errorf("is writable by every user (mode %04o); kage does not trust it", m.Perm())
+	}
+	return nil
+}
+
 // SyncDir makes a rename durable; failure only weakens durability, so it is
 // not reported (and Windows cannot sync a folder).
 func SyncDir(dir string) {
