@@ -198,6 +198,7 @@ namespace, then global.
    kage secret set DB_PASSWORD --scope namespace:backend
    eval "$(kage env)"                            # export what applies here
    kage exec -- claude                           # run one program with them
+   kage subscription use work --scope namespace:production   # an API key per scope
    eval "$(kage hook bash)"                      # in ~/.bashrc: load on cd
    kage status                                   # what applies here, and why
 
