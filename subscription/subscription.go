@@ -64,16 +64,24 @@ func Normalize(name string) (string, error) {
 		}
 	}
 	lower := string(b)
-	if err := scope.ValidNamespace(lower); err != nil {
+	if scope.ValidNamespace(lower) != nil {
+		const rule = "use lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, at most 64 characters"
 		if lower == "" {
-			return "", errors.New("subscription name is empty: use lower-case letters, digits, '.', '_' or '-', starting with a letter or digit")
+			return "", errors.New("subscription name is empty: " + rule)
 		}
-		// The namespace checker's wording, with the right noun.
-		msg := strings.Replace(err.Error(), "namespace name", "subscription name", 1)
-		msg = strings.Replace(msg, fmt.Sprintf("%q", lower), fmt.Sprintf("%q", name), 1)
-		return "", errors.New(msg)
+		return "", fmt.Errorf("subscription name %s is invalid: %s", Quote(name), rule)
 	}
 	return lower, nil
+}
+
+// Quote shows a subscription name as typed in a message, unless it is long
+// enough to be an API key pasted in the wrong place (a key is 40 to 110
+// characters; a name rarely passes 20): that is described, never shown.
+func Quote(name string) string {
+	if len(name) > 32 {
+		return fmt.Sprintf("(%d characters, not shown)", len(name))
+	}
+	return fmt.Sprintf("%q", name)
 }
 
 // ValidName checks a subscription name in its canonical, lower-case form.

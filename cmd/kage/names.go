@@ -44,8 +44,14 @@ func checkName(name string, force bool) error {
 			"invalid secret name: it is %d characters long", len(name))
 	}
 	if !shellenv.ValidName(name) {
+		// A long one may be a value pasted where the name goes: described,
+		// never shown.
+		shown := fmt.Sprintf("%q", name)
+		if len(name) > 32 {
+			shown = fmt.Sprintf("(%d characters, not shown)", len(name))
+		}
 		return usagef("names start with a letter or _, then letters, digits or _ (e.g. API_KEY), at most 128 characters",
-			"invalid secret name %q", name)
+			"invalid secret name %s", shown)
 	}
 	if force {
 		return nil

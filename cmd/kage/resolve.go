@@ -62,7 +62,7 @@ func (l lookup) candidates(entries []keyring.Entry) (map[string][]source, []stri
 	if l.forced != "" {
 		k, ok := keys[l.forced]
 		if !ok {
-			return nil, nil, withHint(fmt.Errorf("subscription %q not found", l.forced), "kage subscription list shows them; add one with kage subscription add --name "+l.forced)
+			return nil, nil, subscriptionNotFound(l.forced)
 		}
 		out[k.Var] = append(out[k.Var], source{Sub: k.Name, Forced: true, ref: k.Ref()})
 	}

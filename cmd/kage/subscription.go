@@ -126,8 +126,6 @@ type subscriptionState struct {
 }
 
 func (e *env) subscriptionState(ctx context.Context) (*subscriptionState, error) {
-	// The store first: opening it checks the bindings file is one kage
-	// may read (checkStateFiles).
 	store, err := e.secrets()
 	if err != nil {
 		return nil, err
@@ -148,14 +146,24 @@ func (e *env) subscriptionState(ctx context.Context) (*subscriptionState, error)
 func (st *subscriptionState) keyOf(name string) (subscription.Key, error) {
 	k, ok := st.keys[name]
 	if !ok {
-		return k, withHint(fmt.Errorf("subscription %q not found", name), "kage subscription list shows them; add it with: kage subscription add --name "+name)
+		return k, subscriptionNotFound(name)
 	}
 	return k, nil
 }
 
+// subscriptionNotFound is the error for a name no subscription has; a name
+// long enough to be a pasted key is not repeated.
+func subscriptionNotFound(name string) error {
+	if len(name) > 32 {
+		return withHint(fmt.Errorf("subscription %s not found", subscription.Quote(name)), "kage subscription list shows them")
+	}
+	return withHint(fmt.Errorf("subscription %q not found", name), "kage subscription list shows them; add it with: kage subscription add --name "+name)
+}
+
 func subscriptionAdd(ctx context.Context, e *env, cmd *cli.Command) error {
 	if cmd.NArg() == 1 && cmd.String("name") == "" {
-		return usagef("usage: kage subscription add --name "+cmd.Args().First(), "kage subscription add takes the name as --name NAME")
+		// The argument is not echoed: it may be the key itself.
+		return usagef("usage: kage subscription add --name NAME [--env VAR]; the key is asked for, or piped in", "kage subscription add takes the name as --name NAME")
 	}
 	if err := wantArgs(cmd, 0, "--name NAME [--env VAR]"); err != nil {
 		return err
@@ -167,15 +175,19 @@ func subscriptionAdd(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	variable := cmd.String("env")
-	if err := checkName(variable, false); err != nil {
-		return err
-	}
 	st, err := e.subscriptionState(ctx)
 	if err != nil {
 		return err
 	}
 	old, exists := st.keys[name]
+	variable := cmd.String("env")
+	if exists && !cmd.IsSet("env") {
+		// Rotation keeps the variable the scopes bound to it export.
+		variable = old.Var
+	}
+	if err := checkName(variable, false); err != nil {
+		return err
+	}
 	if exists && !cmd.Bool("overwrite") {
 		return withHint(fmt.Errorf("subscription %q already exists (exported as %s)", name, old.Var),
 			fmt.Sprintf("to rotate its key: kage subscription add --name %s --overwrite", name))
@@ -328,13 +340,30 @@ func subscriptionRemove(ctx context.Context, e *env, cmd *cli.Command) error {
 			return err
 		}
 	}
+	// Stale keys first and the key in use last: a failure part way keeps
+	// the key the bindings restored below would export.
+	var keys []keyring.Entry
 	for _, en := range st.entries {
 		if s, ok := subscription.FromScope(en.Scope); ok && s == name {
-			if err := st.store.Delete(ctx, en.Scope, en.Name); err != nil && !errors.Is(err, keyring.ErrNotFound) {
-				// The key is still there: so are its bindings.
-				restoreBindings(e, st.bindings, name)
-				return err
+			keys = append(keys, en)
+		}
+	}
+	if cur, ok := st.keys[name]; ok {
+		slices.SortStableFunc(keys, func(a, b keyring.Entry) int {
+			if a.Ref() == cur.Ref() {
+				return 1
 			}
+			if b.Ref() == cur.Ref() {
+				return -1
+			}
+			return 0
+		})
+	}
+	for _, en := range keys {
+		if err := st.store.Delete(ctx, en.Scope, en.Name); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+			// The key in use is still there: so are its bindings.
+			restoreBindings(e, st.bindings, name)
+			return err
 		}
 	}
 	msg := "kage: removed subscription " + name
@@ -453,9 +482,6 @@ func subscriptionUnuse(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	if err := e.checkStateFiles(); err != nil {
-		return err
-	}
 	var gone string
 	err = subscription.Open(e.paths.Data).Update(ctx, func(bs []subscription.Binding) ([]subscription.Binding, error) {
 		here := subscription.At(bs, sc.String())
@@ -464,7 +490,7 @@ func subscriptionUnuse(ctx context.Context, e *env, cmd *cli.Command) error {
 		case len(here) == 0:
 			return nil, withHint(fmt.Errorf("no subscription is bound to %s", sc.Display()), "kage subscription list shows the bindings")
 		case name != "" && !slices.Contains(here, name):
-			return nil, withHint(fmt.Errorf("subscription %q is not bound to %s (bound there: %s)", name, sc.Display(), strings.Join(here, ", ")), "kage subscription list shows the bindings")
+			return nil, withHint(fmt.Errorf("subscription %s is not bound to %s (bound there: %s)", subscription.Quote(name), sc.Display(), strings.Join(here, ", ")), "kage subscription list shows the bindings")
 		case name == "" && len(here) > 1:
 			return nil, usagef(fmt.Sprintf("name one: kage subscription unuse %s --scope %s", here[0], sc.Display()), "%s uses several subscriptions (%s)", sc.Display(), strings.Join(here, ", "))
 		case name == "":
