@@ -73,6 +73,16 @@ func subscriptionFlag() *cli.StringFlag {
 	return &cli.StringFlag{Name: "subscription", Usage: "export subscription `NAME`'s key for this run, whatever is bound here"}
 }
 
+// emptySubscription refuses --subscription "": an unset variable in
+// `kage exec --subscription "$SUB"` must not quietly run with whatever key
+// is bound here.
+func emptySubscription(cmd *cli.Command) error {
+	if cmd.IsSet("subscription") && cmd.String("subscription") == "" {
+		return usagef("name one: --subscription NAME (kage subscription list shows them)", "--subscription is empty")
+	}
+	return nil
+}
+
 // resolveAt resolves every name of the chain of --dir, or of the current
 // directory, with subscription forced ("" for none). The store starts
 // connecting first, so the keychain handshake overlaps scope detection.
@@ -116,6 +126,9 @@ type envOptions struct {
 
 func envAction(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err := wantArgs(cmd, 0, "no arguments"); err != nil {
+		return err
+	}
+	if err := emptySubscription(cmd); err != nil {
 		return err
 	}
 	return envMain(ctx, e, cmd, envOptions{shell: cmd.String("shell"), dir: cmd.String("dir"), subscription: cmd.String("subscription"), explain: cmd.Bool("explain")})
@@ -255,6 +268,9 @@ func execAction(ctx context.Context, e *env, cmd *cli.Command) error {
 	}
 	if len(args) == 0 {
 		return usagef("usage: kage exec [--dir DIR] [--subscription NAME] -- COMMAND [ARGS...]", "kage exec needs a command to run")
+	}
+	if err := emptySubscription(cmd); err != nil {
+		return err
 	}
 	path, err := exec.LookPath(args[0])
 	if err != nil {

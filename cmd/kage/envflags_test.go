@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestEnvFlags checks the lean parser takes exactly the plain forms and
 // leaves everything else to the full command line parser.
@@ -33,6 +36,31 @@ func TestEnvFlags(t *testing.T) {
 		got, ok := envFlags(c.args)
 		if ok != c.ok || ok && got != c.want {
 			t.Errorf("envFlags(%q) = %+v, %v; want %+v, %v", c.args, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// TestPrintsValues pins which command lines treat a read-write /dev/null
+// as a closed standard output.
+func TestPrintsValues(t *testing.T) {
+	cases := map[string]bool{
+		"env":                           true,
+		"env --shell fish":              true,
+		"--namespace team env":          true,
+		"--namespace=team env":          true,
+		"secret get X":                  true,
+		"--namespace team secret get X": true,
+		"status":                        false,
+		"secret list":                   false,
+		"secret set X":                  false,
+		"subscription list":             false,
+		"doctor":                        false,
+		"":                              false,
+		"--namespace":                   false,
+	}
+	for line, want := range cases {
+		if got := printsValues(strings.Fields(line)); got != want {
+			t.Errorf("printsValues(%q) = %v, want %v", line, got, want)
 		}
 	}
 }

@@ -303,6 +303,16 @@ func hostileItems(t *testing.T, bus *testkeyring.Bus) []string {
 	}
 	defer conn.Close()
 	const ss = "org.freedesktop.secrets"
+	// A method call first, answered before any property is read:
+	// gnome-keyring 42 registers a new client in an idle callback, and a
+	// collection's property read that overtakes it aborts the daemon
+	// (gkd_secret_service_get_pkcs11_session: assertion 'client' failed).
+	// kage's own first call on a connection is a method or the service's
+	// Collections, which needs no client.
+	var alias dbus.ObjectPath
+	if err := conn.Object(ss, "/org/freedesktop/secrets").Call("org.freedesktop.Secret.Service.ReadAlias", 0, "default").Store(&alias); err != nil {
+		t.Fatalf("reach the Secret Service: %v", err)
+	}
 	v, err := conn.Object(ss, "/org/freedesktop/secrets/collection/login").GetProperty("org.freedesktop.Secret.Collection.Items")
 	if err != nil {
 		t.Fatalf("list the keychain: %v", err)
@@ -806,10 +816,12 @@ func hostileCases(w *hostileWorld) []hostileCase {
 	add(
 		hostileCase{name: "stdout-closed-env", args: []string{"env", "--shell", "bash"}, closeStdout: true, code: 1, err: `^` + closed},
 		hostileCase{name: "stdout-closed-get", args: []string{"secret", "get", "G_ONE"}, closeStdout: true, code: 1, err: `^cannot write the value: ` + closed},
-		hostileCase{name: "stdout-closed-list", args: []string{"secret", "list"}, closeStdout: true, code: 1, err: `^` + closed},
-		hostileCase{name: "stdout-closed-list-json", args: []string{"secret", "list", "--json"}, closeStdout: true, code: 1, err: `^` + closed},
-		hostileCase{name: "stdout-closed-status", args: []string{"status"}, closeStdout: true, code: 1, err: `^` + closed},
-		hostileCase{name: "stdout-closed-subscriptions", args: []string{"subscription", "list"}, closeStdout: true, code: 1, err: `^` + closed},
+		// Only the commands that print values treat a closed stdout as an
+		// error: Python's subprocess.DEVNULL looks the same, and `kage
+		// status` run so must succeed (TestPrintsValues).
+		hostileCase{name: "stdout-closed-env-namespace-flag", args: []string{"--namespace", "team", "env", "--shell", "json"}, closeStdout: true, code: 1, err: `^` + closed},
+		hostileCase{name: "stdout-closed-env-fish", args: []string{"env", "--shell", "fish"}, closeStdout: true, code: 1, err: `^` + closed},
+		hostileCase{name: "stdout-closed-get-scope", args: []string{"secret", "get", "G_ONE", "--scope", "global"}, closeStdout: true, code: 1, err: `^cannot write the value: ` + closed},
 	)
 
 	// The disk under KAGE_HOME.

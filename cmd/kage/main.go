@@ -9,13 +9,14 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 )
 
 func main() {
 	harden()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	var stdout io.Writer = os.Stdout
-	if stdoutClosed() {
+	if printsValues(os.Args[1:]) && stdoutClosed() {
 		stdout = closedOutput{}
 	}
 	code := run(ctx, os.Args, os.Stdin, stdout, os.Stderr)
@@ -34,6 +35,27 @@ var errStdoutClosed = errors.New("standard output is closed; nothing was written
 type closedOutput struct{}
 
 func (closedOutput) Write([]byte) (int, error) { return 0, errStdoutClosed }
+
+// printsValues tells the commands whose output is the secrets themselves:
+// `kage env` and `kage secret get`. Only they treat a read-write /dev/null
+// as a closed standard output: Python's subprocess.DEVNULL and Node's
+// "ignore" open /dev/null that way too, and `kage status` run so must
+// still succeed.
+func printsValues(args []string) bool {
+	for len(args) > 0 && strings.HasPrefix(args[0], "--namespace") {
+		if args[0] == "--namespace" && len(args) > 1 {
+			args = args[1:]
+		}
+		args = args[1:]
+	}
+	switch {
+	case len(args) > 0 && args[0] == "env":
+		return true
+	case len(args) > 1 && args[0] == "secret" && args[1] == "get":
+		return true
+	}
+	return false
+}
 
 // stdoutClosed reports whether kage started with its standard output
 // closed. The Go runtime opens /dev/null read-write in place of a closed
