@@ -56,6 +56,10 @@ func DefaultPaths() (Paths, error) {
 		return Paths{Config: filepath.Join(app, "kage"), Data: filepath.Join(app, "kage")}, nil
 	}
 	home, _ := os.UserHomeDir()
+	// Service accounts often have HOME=/nonexistent: kage would create it
+	// (as root) or fail later with a less clear message. Checked only when
+	// needed: XDG folders given in full do without HOME.
+	homeChecked := false
 	pick := func(env, fallback string) (string, error) {
 		if v := os.Getenv(env); v != "" && filepath.IsAbs(v) {
 			return filepath.Join(v, "kage"), nil
@@ -63,10 +67,11 @@ func DefaultPaths() (Paths, error) {
 		if home == "" {
 			return "", fmt.Errorf("HOME is not set and %s is empty; set KAGE_HOME to a folder kage may use", env)
 		}
-		// Service accounts often have HOME=/nonexistent: kage would create
-		// it (as root) or fail later with a less clear message.
-		if _, err := os.Stat(home); errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("HOME %s does not exist and %s is empty; set KAGE_HOME to a folder kage may use", home, env)
+		if !homeChecked {
+			if _, err := os.Stat(home); errors.Is(err, os.ErrNotExist) {
+				return "", fmt.Errorf("HOME %s does not exist and %s is empty; set KAGE_HOME to a folder kage may use", home, env)
+			}
+			homeChecked = true
 		}
 		return filepath.Join(home, fallback, "kage"), nil
 	}

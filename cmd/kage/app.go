@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/kage-cli/kage/config"
-	"github.com/kage-cli/kage/internal/atomicfile"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/subscription"
@@ -69,34 +67,10 @@ func (e *env) secrets() (keyring.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := e.checkStateFiles(); err != nil {
-		return nil, err
-	}
 	if e.store, err = e.openBackend(c); err != nil {
 		return nil, err
 	}
 	return e.store, nil
-}
-
-// checkStateFiles refuses an index or bindings file that kage did not
-// leave as it writes them, a private regular file: a symbolic link (the
-// next write would replace the link, not the file it points to, and a
-// read would follow it anywhere), a FIFO or device (a read would block or
-// never end), or a file every user may write (anyone could hide secrets
-// from the index, or bind a subscription's key to every scope). kage never
-// changes such a file, its mode included; the user decides.
-func (e *env) checkStateFiles() error {
-	for _, f := range []struct{ name, what string }{
-		{keyring.IndexFile, "index"},
-		{subscription.File, "subscription bindings"},
-	} {
-		path := filepath.Join(e.paths.Data, f.name)
-		if err := atomicfile.CheckPlain(path); err != nil {
-			return withHint(fmt.Errorf("%s %s %w", f.what, path, err),
-				"move it aside (kage doctor --fix does that for the index and rebuilds it from the keychain), or make it a private file: chmod 600 "+path)
-		}
-	}
-	return nil
 }
 
 // secretsPrepared returns the store and lets it start connecting while the

@@ -146,10 +146,6 @@ func (e *env) completionEntries(c *config.Config) []keyring.Entry {
 		c = &config.Config{}
 	}
 	if name, _, err := e.backendName(c); err != nil || name != "file" {
-		if e.checkStateFiles() != nil {
-			// A FIFO in the index's place would block the TAB press.
-			return nil
-		}
 		entries, _ := keyring.OpenIndex(e.paths.Data).Load()
 		return entries
 	}

@@ -112,10 +112,7 @@ func completeCandidates(e *env, args []string) []string {
 	case "subscriptions":
 		// A broken bindings file costs only the names bound and not
 		// stored; the stored ones still complete.
-		var bs []subscription.Binding
-		if e.checkStateFiles() == nil {
-			bs, _ = subscription.Open(e.paths.Data).Load()
-		}
+		bs, _ := subscription.Open(e.paths.Data).Load()
 		out = c.subscriptions(bs)
 	}
 	// A line is one candidate: a value that would break that is left out.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -136,7 +137,9 @@ func CheckPlain(path string) error {
 		return errors.New("is a symbolic link; kage keeps it as a plain file and does not follow links")
 	case !m.IsRegular():
 		return fmt.Errorf("is not a regular file (mode %s)", m)
-	case m.Perm()&0o002 != 0:
+	case m.Perm()&0o002 != 0 && runtime.GOOS != "windows":
+		// Windows shows every writable file as 0666: the bit means nothing
+		// there, and %APPDATA% is private to the user.
 		return fmt.Errorf("is writable by every user (mode %04o); kage does not trust it", m.Perm())
 	}
 	return nil
