@@ -42,7 +42,7 @@ binding loses to a repo secret.
 ` + subscription.DefaultVar + `). On a terminal the key is asked for twice, hidden; from a
 pipe, standard input is the key, with one trailing newline removed. An
 existing subscription's key is replaced only with --overwrite (rotation);
-its bindings stay.
+its variable (unless --env names another) and its bindings stay.
 
    kage subscription add --name work-account
    kage subscription add --name openai-work --env OPENAI_API_KEY
