@@ -1,7 +1,6 @@
 package keyring
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -55,24 +54,13 @@ func (ix *Index) Path() string { return filepath.Join(ix.dir, IndexFile) }
 // Load reads the entries, sorted by name then scope. A missing file is an
 // empty index. Readers take no lock: writers replace the file atomically.
 func (ix *Index) Load() ([]Entry, error) {
-	if err := atomicfile.CheckPlain(ix.Path()); err != nil {
+	var f indexFile
+	exists, err := atomicfile.ReadJSON(ix.Path(), &f)
+	if err != nil {
 		return nil, &IndexError{Path: ix.Path(), Msg: err.Error()}
 	}
-	data, err := os.ReadFile(ix.Path())
-	if errors.Is(err, os.ErrNotExist) {
+	if !exists {
 		return nil, nil
-	}
-	if err != nil {
-		return nil, &IndexError{Path: ix.Path(), Msg: "cannot be read: " + pathErr(err)}
-	}
-	var f indexFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, &IndexError{Path: ix.Path(), Msg: "is corrupt: " + err.Error()}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, &IndexError{Path: ix.Path(), Msg: "is corrupt: data after the JSON object"}
 	}
 	if f.Version != indexVersion {
 		return nil, &IndexError{Path: ix.Path(), Msg: fmt.Sprintf("has version %d; this kage reads version %d", f.Version, indexVersion)}

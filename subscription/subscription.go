@@ -10,13 +10,10 @@
 package subscription
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -175,24 +172,13 @@ func (b *Bindings) Path() string { return filepath.Join(b.dir, File) }
 // file holds none. Readers take no lock: writers replace the file
 // atomically.
 func (b *Bindings) Load() ([]Binding, error) {
-	if err := atomicfile.CheckPlain(b.Path()); err != nil {
+	var f file
+	exists, err := atomicfile.ReadJSON(b.Path(), &f)
+	if err != nil {
 		return nil, &FileError{Path: b.Path(), Msg: err.Error()}
 	}
-	data, err := os.ReadFile(b.Path())
-	if errors.Is(err, os.ErrNotExist) {
+	if !exists {
 		return nil, nil
-	}
-	if err != nil {
-		return nil, &FileError{Path: b.Path(), Msg: "cannot be read: " + atomicfile.PathErr(err)}
-	}
-	var f file
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, &FileError{Path: b.Path(), Msg: "is corrupt: " + err.Error()}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, &FileError{Path: b.Path(), Msg: "is corrupt: data after the JSON object"}
 	}
 	if f.Version != fileVersion {
 		return nil, &FileError{Path: b.Path(), Msg: fmt.Sprintf("has version %d; this kage reads version %d", f.Version, fileVersion)}

@@ -4,7 +4,9 @@
 package atomicfile
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -143,6 +145,32 @@ func CheckPlain(path string) error {
 		return fmt.Errorf("is writable by every user (mode %04o); kage does not trust it", m.Perm())
 	}
 	return nil
+}
+
+// ReadJSON decodes the JSON object in the state file at path into v,
+// strictly: unknown fields and anything after the object are errors, and
+// the file must pass CheckPlain. exists is false for a missing file. The
+// error reads after the file's path, as CheckPlain's does.
+func ReadJSON(path string, v any) (exists bool, err error) {
+	if err := CheckPlain(path); err != nil {
+		return true, err
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return true, errors.New("cannot be read: " + PathErr(err))
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return true, errors.New("is corrupt: " + err.Error())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return true, errors.New("is corrupt: data after the JSON object")
+	}
+	return true, nil
 }
 
 // SyncDir makes a rename durable; failure only weakens durability, so it is
