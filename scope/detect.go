@@ -90,6 +90,11 @@ func Detect(dir string, opts Options) (*Context, error) {
 		}
 	}
 	if len(globs) > 0 {
+		// Resolved only here, where they are matched: checking them above
+		// costs no file-system call, resolving one costs a few.
+		for i := range globs {
+			globs[i].pattern = resolveGlobPrefix(globs[i].pattern)
+		}
 		at := ctx.Dir
 		if inRepo {
 			// A repository joins a namespace as a whole, whichever of its
@@ -234,7 +239,7 @@ func globPattern(g string) (string, error) {
 	if matchesEverything(p) {
 		return "", fmt.Errorf("glob %q takes in repositories anywhere on this machine, cloned ones included, and would give them all the namespace's secrets; start it with a fixed folder, such as ~/code/* or /srv/*", g)
 	}
-	return resolveGlobPrefix(p), nil
+	return p, nil
 }
 
 // matchesEverything is true for a pattern that is the file-system root or
