@@ -134,7 +134,11 @@ func CheckPlain(path string) error {
 	if err != nil {
 		return nil
 	}
-	switch m := fi.Mode(); {
+	return checkMode(fi.Mode())
+}
+
+func checkMode(m os.FileMode) error {
+	switch {
 	case m&os.ModeSymlink != 0:
 		return errors.New("is a symbolic link; kage keeps it as a plain file and does not follow links")
 	case !m.IsRegular():
@@ -152,8 +156,15 @@ func CheckPlain(path string) error {
 // the file must pass CheckPlain. exists is false for a missing file. The
 // error reads after the file's path, as CheckPlain's does.
 func ReadJSON(path string, v any) (exists bool, err error) {
-	if err := CheckPlain(path); err != nil {
-		return true, err
+	fi, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		// The common case on every prompt: one call, no open.
+		return false, nil
+	}
+	if err == nil {
+		if err := checkMode(fi.Mode()); err != nil {
+			return true, err
+		}
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
