@@ -8,16 +8,18 @@ package keyring
 // values of a chain one by one costs 140 round trips of about 0.3 ms each
 // with gnome-keyring. The batch reader below keeps go-keyring's item naming
 // (attributes "service" = "kage-<scope>", "username" = name) and its
-// collection, and reads every ref in three sequential steps whatever their
+// collection, and reads every ref in four sequential steps whatever their
 // number:
 //
 //  1. connect: authenticate, Hello;
-//  2. sent together without waiting between them (D-Bus keeps the order of
-//     one connection's messages): Properties.Get(Service.Collections), to
-//     check the collection as go-keyring's GetLoginCollection does,
-//     Service.OpenSession("plain"), Service.Unlock([collection]) and one
-//     Collection.SearchItems per ref;
-//  3. Service.GetSecrets(paths, session) for every item found: one call
+//  2. Properties.Get(Service.Collections), to pick the collection as
+//     go-keyring's GetLoginCollection does — answered before anything else
+//     is sent, because gnome-keyring 42 can abort on a new client's calls
+//     that overtake its registration (batchRead says more);
+//  3. sent together without waiting between them (D-Bus keeps the order of
+//     one connection's messages): Service.OpenSession("plain"),
+//     Service.Unlock([collection]) and one Collection.SearchItems per ref;
+//  4. Service.GetSecrets(paths, session) for every item found: one call
 //     for up to 16 items, several sent together beyond, so that no answer
 //     can outgrow the bus's message size limit; then Session.Close without
 //     waiting for its answer.
@@ -250,31 +252,23 @@ const (
 func batchRead(ctx context.Context, conn *dbus.Conn, refs []Ref) (map[Ref][]byte, error) {
 	svc := conn.Object(ssName, ssPath)
 
-	// Step 2: everything that does not depend on another answer goes out
-	// at once; then the answers are collected. Every call costs the
-	// daemon's round trip (about 0.3 ms with gnome-keyring, however little
-	// it does), so the collection go-keyring would pick is not waited for:
-	// the unlock and the searches go to the login collection right away,
-	// and are sent again to the "default" alias in the rare case the
-	// service has no login collection.
+	// Steps 2 and 3. The first call is answered before anything else goes out:
+	// gnome-keyring 42 registers a new client in an idle callback and
+	// aborts ("assertion 'client' failed") when a call that needs the
+	// client overtakes it. Reading the service's Collections needs no
+	// client, its answer comes after the registration, and it names the
+	// collection go-keyring would pick. Then everything else goes out at
+	// once and the answers are collected: every call costs the daemon's
+	// round trip (about 0.3 ms with gnome-keyring, however little it does).
 	colls := svc.GoWithContext(ctx, dbusProperties+".Get", 0, nil, ssService, "Collections")
-	open := svc.GoWithContext(ctx, ssService+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))
-	collObj := conn.Object(ssName, ssLogin)
-	unlock := startUnlock(ctx, svc, collObj)
-	search := startSearches(ctx, collObj, refs)
 	coll, err := loginCollection(<-colls.Done)
 	if err != nil {
 		return nil, err
 	}
-	if coll != ssLogin {
-		// Drain the calls to the missing login collection, so that no more
-		// than maxInFlight are ever waiting, and ask the alias.
-		<-unlock.Done
-		search.wait()
-		collObj = conn.Object(ssName, coll)
-		unlock = startUnlock(ctx, svc, collObj)
-		search = startSearches(ctx, collObj, refs)
-	}
+	open := svc.GoWithContext(ctx, ssService+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))
+	collObj := conn.Object(ssName, coll)
+	unlock := startUnlock(ctx, svc, collObj)
+	search := startSearches(ctx, collObj, refs)
 
 	var session dbus.ObjectPath
 	var ignored dbus.Variant
@@ -335,7 +329,7 @@ func batchRead(ctx context.Context, conn *dbus.Conn, refs []Ref) (map[Ref][]byte
 		paths = append(paths, p)
 	}
 	slices.Sort(paths)
-	// Step 3.
+	// Step 4.
 	missing, err := getSecrets(ctx, svc, paths, session, pathRef, out)
 	if err != nil {
 		return nil, err
