@@ -27,6 +27,14 @@ type Context struct {
 	// NamespaceFrom tells the user where Namespace came from, so a
 	// surprising namespace can be traced and fixed (kage env --explain).
 	NamespaceFrom string
+	// Ignored, when set, says in one line why a .git on the way up was not
+	// taken as a repository (another user's, or a worktree its repository
+	// does not list), so Repo is "". The caller shows it to the user.
+	Ignored string
+
+	// commonDir is Repo's shared git directory, whose config
+	// IgnoredGitNamespace reads.
+	commonDir string
 }
 
 // Options are the caller's inputs to Detect.
@@ -38,24 +46,29 @@ type Options struct {
 	NamespaceFrom string
 	// Config supplies the [namespaces] globs; nil means none.
 	Config *config.Config
+	// Data is kage's data folder, which holds the memberships kage
+	// namespace set records (MembershipFile); "" reads none.
+	Data string
 }
 
-// Detect finds the context of dir ("" means the working directory). It
-// reads only the repository's own .git files and config.toml, never a file
-// in the work tree, so a cloned repository cannot choose its namespace.
+// Detect finds the context of dir ("" means the working directory). The
+// repository is found from git's own files; the namespace comes only from
+// opts, kage's membership file and config.toml — never from the work tree
+// or its .git, which whoever made the folder wrote.
 func Detect(dir string, opts Options) (*Context, error) {
 	d, err := resolveDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	ctx := &Context{Dir: d}
-	r, inRepo, err := findRepo(d)
+	r, inRepo, ignored, err := findRepo(d)
 	if err != nil {
 		return nil, err
 	}
 	if inRepo {
-		ctx.Repo = r.root
+		ctx.Repo, ctx.commonDir = r.root, r.commonDir
 	}
+	ctx.Ignored = ignored
 	// Every glob is checked wherever kage runs, even where a namespace
 	// from elsewhere wins: a mistake in config.toml, or a glob that takes
 	// in every repository, is reported at once, not first in the folder
@@ -79,13 +92,13 @@ func Detect(dir string, opts Options) (*Context, error) {
 		ctx.Namespace, ctx.NamespaceFrom = n, from
 		return ctx, nil
 	}
-	if inRepo {
-		n, err := gitNamespace(r)
+	if inRepo && opts.Data != "" {
+		n, err := membershipOf(opts.Data, r.root)
 		if err != nil {
 			return nil, err
 		}
 		if n != "" {
-			ctx.Namespace, ctx.NamespaceFrom = n, "git config kage.namespace"
+			ctx.Namespace, ctx.NamespaceFrom = n, "kage namespace set, kept in "+quotePath(MembershipPath(opts.Data))
 			return ctx, nil
 		}
 	}
@@ -135,11 +148,11 @@ func realDir(p, what string) (string, error) {
 		return "", fmt.Errorf("%s runs into a loop of symbolic links", what)
 	}
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", what, err)
+		return "", fmt.Errorf("%s: %w", what, cleanErr(err))
 	}
 	fi, err := os.Stat(real)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", what, err)
+		return "", fmt.Errorf("%s: %w", what, cleanErr(err))
 	}
 	if !fi.IsDir() {
 		return "", fmt.Errorf("%s is not a directory", what)

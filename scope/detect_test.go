@@ -1,6 +1,7 @@
 package scope
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kage-cli/kage/config"
 )
@@ -127,27 +129,52 @@ func TestNamespacePrecedence(t *testing.T) {
 	home := testEnv(t)
 	api := newRepo(t, filepath.Join(home, "code", "api"))
 	sub := mkdir(t, filepath.Join(api, "sub"))
+	wt := filepath.Join(home, "wt")
+	runGit(t, api, "worktree", "add", "-q", "-b", "wt", wt)
 	cfg := &config.Config{Namespaces: map[string][]string{"fromglob": {"~/code/*"}}}
+	data := t.TempDir()
+	fromFile := "kage namespace set, kept in " + filepath.Join(data, MembershipFile)
+	glob := `config.toml [namespaces] (glob "~/code/*")`
 
 	tests := []struct {
 		name     string
 		git      string // kage.namespace in .git/config, "" for unset
+		member   string // recorded with SetMembership, "" for none
 		opts     Options
 		want     string
 		wantFrom string
+		dirs     []string
 	}{
-		{"override wins", "fromgit", Options{Namespace: "Over", NamespaceFrom: "KAGE_NAMESPACE", Config: cfg}, "over", "KAGE_NAMESPACE"},
-		{"override without a source name", "fromgit", Options{Namespace: "over", Config: cfg}, "over", "--namespace"},
-		{"git config beats globs", "fromgit", Options{Config: cfg}, "fromgit", "git config kage.namespace"},
-		{"git config is lower-cased", "FromGit", Options{Config: cfg}, "fromgit", "git config kage.namespace"},
-		{"globs last", "", Options{Config: cfg}, "fromglob", `config.toml [namespaces] (glob "~/code/*")`},
-		{"nothing", "", Options{}, "", ""},
-		{"empty config", "", Options{Config: &config.Config{}}, "", ""},
+		{"override wins", "fromgit", "fromfile", Options{Namespace: "Over", NamespaceFrom: "KAGE_NAMESPACE", Config: cfg, Data: data}, "over", "KAGE_NAMESPACE", nil},
+		{"override without a source name", "", "", Options{Namespace: "over", Config: cfg}, "over", "--namespace", nil},
+		{"membership beats globs", "fromgit", "fromfile", Options{Config: cfg, Data: data}, "fromfile", fromFile, nil},
+		{"membership without globs", "", "fromfile", Options{Data: data}, "fromfile", fromFile, nil},
+		// Earlier versions honoured .git/config; whoever made the folder
+		// wrote it, so now it never counts.
+		{"git config is ignored", "fromgit", "", Options{Config: cfg, Data: data}, "fromglob", glob, nil},
+		{"git config alone is ignored", "production", "", Options{Data: data}, "", "", nil},
+		{"no data folder reads no membership", "", "fromfile", Options{Config: cfg}, "fromglob", glob, []string{api, sub}},
+		{"globs last", "", "", Options{Config: cfg, Data: data}, "fromglob", glob, []string{api, sub}},
+		{"nothing", "", "", Options{}, "", "", nil},
+		{"empty config", "", "", Options{Config: &config.Config{}}, "", "", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			setGitConfigNamespace(t, api, tt.git)
-			for _, dir := range []string{api, sub} {
+			if _, err := UnsetMembership(context.Background(), data, api); err != nil {
+				t.Fatal(err)
+			}
+			if tt.member != "" {
+				if _, err := SetMembership(context.Background(), data, api, tt.member, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dirs := tt.dirs
+			if dirs == nil {
+				// A linked worktree shares its repository's membership.
+				dirs = []string{api, sub, wt}
+			}
+			for _, dir := range dirs {
 				ctx, err := Detect(dir, tt.opts)
 				if err != nil {
 					t.Fatalf("Detect(%s): %v", dir, err)
@@ -178,8 +205,6 @@ func TestNamespaceInvalidSources(t *testing.T) {
 			[]string{`--namespace: namespace name "bad!" is invalid`}},
 		{"env", plain, "", Options{Namespace: "-x", NamespaceFrom: "KAGE_NAMESPACE"},
 			[]string{`KAGE_NAMESPACE: namespace name "-x" is invalid`}},
-		{"git config", api, "Bad!", Options{},
-			[]string{`git config kage.namespace in ` + filepath.Join(api, ".git", "config"), `"Bad!" is invalid`, "kage namespace set NAME"}},
 		{"config key", plain, "", Options{Config: ns(map[string][]string{"Bad!": {"~/x"}})},
 			[]string{"config " + cfgFile + ": ", `[namespaces] key "Bad!"`, `namespace name "Bad!" is invalid`}},
 		{"config key without file", plain, "", Options{Config: &config.Config{Namespaces: map[string][]string{"a b": {"~/x"}}}},
@@ -322,7 +347,7 @@ func TestChain(t *testing.T) {
 }
 
 // setGitConfigNamespace sets kage.namespace with git itself ("" unsets it),
-// so tests of reading do not depend on SetGitNamespace.
+// as earlier versions of kage did.
 func setGitConfigNamespace(t *testing.T, repo, v string) {
 	t.Helper()
 	// --unset-all exits 5 when nothing is set; that is fine here.

@@ -9,6 +9,17 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/kage-cli/kage/internal/safefile"
+)
+
+// Size caps for the files kage reads from a repository, which whoever made
+// the folder wrote. git writes a few hundred bytes to a .git file, commondir
+// or gitdir; a local config of thousands of lines stays far below 1 MiB,
+// which the reader parses in about 10 ms (TestGitConfigCapParseTime).
+const (
+	maxPointerFile = 4 << 10
+	maxGitConfig   = 1 << 20
 )
 
 // repoInfo is what kage needs from a repository. It is found by reading a
@@ -23,62 +34,69 @@ type repoInfo struct {
 	// gitDir is this work tree's git directory, commonDir the one shared by
 	// all worktrees (equal unless this is a linked worktree).
 	gitDir, commonDir string
-	// cfgFile is the repository's local config, cfg its content (empty when
-	// the file is missing). Only this file is read, never include.path nor
-	// anything in the work tree, so a cloned repository cannot configure kage.
-	cfgFile string
-	cfg     *gitConfig
 }
 
+// cfgFile is the repository's local config, shared by its worktrees. Only
+// this file is ever read, never include.path nor anything in the work tree.
+func (r repoInfo) cfgFile() string { return filepath.Join(r.commonDir, "config") }
+
 // findRepo looks for the git work tree containing dir (absolute, symlinks
-// resolved), walking up like git and go-git's DetectDotGit. Not being in a
-// repository is not an error.
-func findRepo(dir string) (repoInfo, bool, error) {
+// resolved), walking up like git. Not being in a repository is not an
+// error. A .git that git itself would refuse — another user's, or a linked
+// worktree its repository does not list — ends the walk as git's refusal
+// does: found is false and ignored says why, in one line.
+func findRepo(dir string) (r repoInfo, found bool, ignored string, err error) {
 	for d := dir; ; {
 		dotGit := filepath.Join(d, ".git")
-		fi, err := os.Stat(dotGit)
+		fi, err := os.Lstat(dotGit)
+		if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			// git follows a linked .git; its owner is checked below.
+			fi, err = os.Stat(dotGit)
+		}
 		switch {
 		case err == nil:
-			r, found, err := openWorkTree(d, dotGit, fi)
-			if err != nil || found {
-				return r, found, err
+			r, found, ignored, err := openWorkTree(d, dotGit, fi)
+			if err != nil || found || ignored != "" {
+				return r, found, ignored, err
 			}
 		case !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR):
-			return repoInfo{}, false, fmt.Errorf("cannot look for a git repository: %w", err)
+			return repoInfo{}, false, "", fmt.Errorf("cannot look for a git repository: %w", cleanErr(err))
 		}
 		parent := filepath.Dir(d)
 		if parent == d {
-			return repoInfo{}, false, nil
+			return repoInfo{}, false, "", nil
 		}
 		d = parent
 	}
 }
 
 // openWorkTree reads the repository whose .git entry is dotGit inside root.
-func openWorkTree(root, dotGit string, fi fs.FileInfo) (repoInfo, bool, error) {
+func openWorkTree(root, dotGit string, fi fs.FileInfo) (repoInfo, bool, string, error) {
 	gitDir := dotGit
-	if !fi.IsDir() {
+	isFile := !fi.IsDir()
+	if isFile {
 		// A linked worktree or submodule: .git is a file naming the git dir.
 		var err error
 		if gitDir, err = readGitFile(dotGit); err != nil {
-			return repoInfo{}, false, err
+			return repoInfo{}, false, "", err
 		}
 	}
-	if _, err := os.Stat(filepath.Join(gitDir, "HEAD")); err != nil {
-		if fi.IsDir() {
+	if hfi, err := os.Stat(filepath.Join(gitDir, "HEAD")); err != nil || !hfi.Mode().IsRegular() {
+		if !isFile {
 			// Not a repository after all (an empty or stray .git folder);
 			// git keeps looking upward, so do the same.
-			return repoInfo{}, false, nil
+			return repoInfo{}, false, "", nil
 		}
-		return repoInfo{}, false, fmt.Errorf("%s points to %s, which is not a git directory; if the worktree was moved or its repository deleted, run git worktree repair or remove %s", dotGit, gitDir, dotGit)
+		return repoInfo{}, false, "", fmt.Errorf("%s points to %s, which is not a git directory; if the worktree was moved or its repository deleted, run git worktree repair or remove %s", quotePath(dotGit), quotePath(gitDir), quotePath(dotGit))
 	}
 	gitDir, err := filepath.EvalSymlinks(gitDir)
 	if err != nil {
-		return repoInfo{}, false, fmt.Errorf("cannot resolve git directory: %w", err)
+		return repoInfo{}, false, "", fmt.Errorf("cannot resolve git directory: %w", cleanErr(err))
 	}
 
 	commonDir := gitDir
-	b, err := os.ReadFile(filepath.Join(gitDir, "commondir"))
+	cf := filepath.Join(gitDir, "commondir")
+	b, err := safefile.ReadFile(cf, safefile.Options{Max: maxPointerFile})
 	switch {
 	case err == nil:
 		c := strings.TrimSpace(firstLine(b))
@@ -86,34 +104,89 @@ func openWorkTree(root, dotGit string, fi fs.FileInfo) (repoInfo, bool, error) {
 			c = filepath.Join(gitDir, c)
 		}
 		if commonDir, err = filepath.EvalSymlinks(c); err != nil {
-			return repoInfo{}, false, fmt.Errorf("the worktree %s belongs to %s, which cannot be read (%v); if the repository moved, run git worktree repair in it", root, c, unwrapPath(err))
+			return repoInfo{}, false, "", fmt.Errorf("the worktree %s belongs to %s, which cannot be read (%v); if the repository moved, run git worktree repair in it", quotePath(root), quotePath(c), cleanErr(unwrapPath(err)))
 		}
 	case !errors.Is(err, fs.ErrNotExist):
-		return repoInfo{}, false, fmt.Errorf("cannot read %s: %w", filepath.Join(gitDir, "commondir"), err)
+		return repoInfo{}, false, "", fmt.Errorf("%s %s; git writes it as a short text file, so this is no repository git made", quotePath(cf), safefile.Describe(err))
 	}
 
-	r := repoInfo{root: root, gitDir: gitDir, commonDir: commonDir, cfgFile: filepath.Join(commonDir, "config")}
-	if r.cfg, err = loadGitConfig(r.cfgFile); err != nil {
-		return repoInfo{}, false, err
+	// git's safe.directory rule: a repository someone else owns may run
+	// their hooks and filters, and here would choose the secrets.
+	owned := []string{root, dotGit, gitDir}
+	if commonDir != gitDir {
+		owned = append(owned, commonDir)
+	}
+	if why := notOwned(owned); why != "" && !safeDirectory(root) {
+		return repoInfo{}, false, fmt.Sprintf("ignoring the git repository at %s: %s, and git refuses such a repository too (safe.directory); if you trust it: git config --global --add safe.directory %s", quotePath(root), why, quotePath(root)), nil
+	}
+
+	r := repoInfo{root: root, gitDir: gitDir, commonDir: commonDir}
+	if commonDir == gitDir {
+		return r, true, "", nil
+	}
+	if why := notListed(root, dotGit, isFile, gitDir, commonDir); why != "" {
+		return repoInfo{}, false, fmt.Sprintf("ignoring the git worktree at %s: it names %s as its repository, %s; if you moved the worktree, run git worktree repair in it", quotePath(root), quotePath(commonDir), why), nil
 	}
 	// A linked worktree shares its repository's secrets, so it maps to the
 	// main work tree, which git keeps as the parent of a common dir named
 	// .git. A bare repository has no main work tree to map to.
-	if commonDir != gitDir && filepath.Base(commonDir) == ".git" && !r.cfg.bool("core.bare") {
-		r.root = filepath.Dir(commonDir)
+	if filepath.Base(commonDir) == ".git" {
+		cfg, err := loadGitConfig(r.cfgFile())
+		if err != nil {
+			return repoInfo{}, false, "", err
+		}
+		if !cfg.bool("core.bare") {
+			r.root = filepath.Dir(commonDir)
+		}
 	}
-	return r, true, nil
+	return r, true, "", nil
+}
+
+// notListed is git's own check that a linked worktree belongs to the
+// repository it names (git worktree prune and repair apply it): its git
+// directory is <common>/worktrees/<id>, and that folder's gitdir file
+// points back at this worktree's .git file. Anything else is a folder
+// claiming another repository — a downloaded archive whose commondir leads
+// to ~/code/payments/.git must not get payments' secrets. It returns why
+// the claim fails, or "".
+func notListed(root, dotGit string, isFile bool, gitDir, commonDir string) string {
+	if !isFile {
+		return "but its .git is a folder, which a linked worktree never has"
+	}
+	if filepath.Dir(gitDir) != filepath.Join(commonDir, "worktrees") {
+		return fmt.Sprintf("but its git directory %s is not one of that repository's worktrees", quotePath(gitDir))
+	}
+	back := filepath.Join(gitDir, "gitdir")
+	b, err := safefile.ReadFile(back, safefile.Options{Max: maxPointerFile})
+	if err != nil {
+		return fmt.Sprintf("but %s %s", quotePath(back), safefile.Describe(err))
+	}
+	p := strings.TrimSpace(firstLine(b))
+	if p == "" {
+		return fmt.Sprintf("but %s is empty", quotePath(back))
+	}
+	if !filepath.IsAbs(p) {
+		// git 2.48's worktree.useRelativePaths writes it relative to
+		// the folder holding it.
+		p = filepath.Join(gitDir, p)
+	}
+	want, err1 := os.Stat(dotGit)
+	got, err2 := os.Stat(p)
+	if err1 != nil || err2 != nil || !os.SameFile(want, got) {
+		return fmt.Sprintf("which lists that worktree at %s, not here", quotePath(p))
+	}
+	return ""
 }
 
 // readGitFile follows a ".git" file ("gitdir: PATH") the way git does.
 func readGitFile(name string) (string, error) {
-	b, err := os.ReadFile(name)
+	b, err := safefile.ReadFile(name, safefile.Options{Max: maxPointerFile, Follow: true})
 	if err != nil {
-		return "", fmt.Errorf("cannot read %s: %w", name, unwrapPath(err))
+		return "", fmt.Errorf("%s %s; git writes it as a short \"gitdir: PATH\" line: fix or remove it", quotePath(name), safefile.Describe(err))
 	}
 	line, ok := strings.CutPrefix(strings.TrimRight(firstLine(b), "\r"), "gitdir: ")
 	if !ok || strings.TrimSpace(line) == "" {
-		return "", fmt.Errorf("%s is not a valid .git file: it must start with \"gitdir: \"; fix or remove it", name)
+		return "", fmt.Errorf("%s is not a valid .git file: it must start with \"gitdir: \"; fix or remove it", quotePath(name))
 	}
 	line = strings.TrimSpace(line)
 	if !filepath.IsAbs(line) {
@@ -131,35 +204,22 @@ func firstLine(b []byte) string {
 
 // loadGitConfig reads a git config file with kage's own reader (see
 // gitcfg.go), which does not follow include.path: an include could point
-// into the work tree.
+// into the work tree. git follows a linked config, so kage does too, but
+// the file must be a regular one of at most maxGitConfig bytes: a FIFO
+// would hang the prompt, /dev/zero would never end.
 func loadGitConfig(name string) (*gitConfig, error) {
-	b, err := os.ReadFile(name)
+	b, err := safefile.ReadFile(name, safefile.Options{Max: maxGitConfig, Follow: true})
 	if errors.Is(err, fs.ErrNotExist) {
 		return &gitConfig{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot read git config %s: %w", name, unwrapPath(err))
+		return nil, fmt.Errorf("git config %s %s", quotePath(name), safefile.Describe(err))
 	}
 	cfg, err := parseGitConfig(b)
 	if err != nil {
-		return nil, fmt.Errorf("cannot parse git config %s, %v; check it with git config --local --list", name, err)
+		return nil, fmt.Errorf("cannot parse git config %s, %v; check it with git config --local --list", quotePath(name), err)
 	}
 	return cfg, nil
-}
-
-// gitNamespace returns the validated kage.namespace of r's local config.
-func gitNamespace(r repoInfo) (string, error) {
-	// A valueless "namespace" (boolean true to git) reads as "", like
-	// git config --get prints it: no namespace.
-	e, _ := r.cfg.get("kage.namespace")
-	if e.value == "" {
-		return "", nil
-	}
-	n, err := normalizeNamespace(e.value)
-	if err != nil {
-		return "", fmt.Errorf("git config kage.namespace in %s: %w; fix it with kage namespace set NAME", r.cfgFile, err)
-	}
-	return n, nil
 }
 
 // unwrapPath drops the *PathError wrapper when the message names the path.
@@ -169,4 +229,34 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// quotePath writes a path for a message: as is, unless it holds control
+// characters or is not UTF-8, which a terminal would act on (a folder
+// named with an escape sequence can set the title or erase the screen);
+// those are escaped as Go does, \x1b.
+func quotePath(p string) string {
+	if printableText(p) {
+		return p
+	}
+	q := fmt.Sprintf("%q", p)
+	return q[1 : len(q)-1]
+}
+
+func printableText(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfffd {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanErr makes an error's text safe for a terminal: a file-system error
+// quotes the path it failed on.
+func cleanErr(err error) error {
+	if err == nil || printableText(err.Error()) {
+		return err
+	}
+	return errors.New(quotePath(err.Error()))
 }

@@ -110,7 +110,7 @@ func FromCanonical(s string) (Scope, error) {
 }
 
 // ValidNamespace checks a namespace name in its canonical, lower-case form.
-// Parse, Detect and SetGitNamespace lower-case what users type before
+// Parse, Detect and SetMembership lower-case what users type before
 // checking, so call this only on names that should already be canonical.
 func ValidNamespace(name string) error {
 	return checkNamespace(name, name)
@@ -220,7 +220,7 @@ func canonicalRepoPath(given, base string) (string, error) {
 	if p, err = realDir(p, fmt.Sprintf("repo path %q", given)); err != nil {
 		return "", err
 	}
-	r, found, err := findRepo(p)
+	r, found, _, err := findRepo(p)
 	if err != nil {
 		return "", fmt.Errorf("repo path %q: %w", given, err)
 	}

@@ -43,6 +43,10 @@ type env struct {
 	paths config.Paths
 	cfg   *config.Config
 	store keyring.Store
+
+	// hook is set in the prompt hook, which reports an ignored .git only
+	// when it reloads; noticed once it has been reported.
+	hook, noticed bool
 }
 
 // config loads config.toml once.
@@ -89,13 +93,33 @@ func (e *env) context(cmd *cli.Command) (*scope.Context, error) {
 }
 
 // contextFor detects the scope context of dir ("" is the current one);
-// cmd supplies --namespace and may be nil.
+// cmd supplies --namespace and may be nil. Why a .git was ignored is said
+// once on stderr, except in the prompt hook, which says it only when it
+// reloads (scopeNotice).
 func (e *env) contextFor(cmd *cli.Command, dir string) (*scope.Context, error) {
+	c, err := e.detect(cmd, dir)
+	if err == nil && !e.hook {
+		e.scopeNotice(c)
+	}
+	return c, err
+}
+
+// scopeNotice prints, once per run, why a .git was not taken as a
+// repository.
+func (e *env) scopeNotice(c *scope.Context) {
+	if c != nil && c.Ignored != "" && !e.noticed {
+		e.noticed = true
+		fmt.Fprintf(e.stderr, "kage: warning: %s\n", oneLine(c.Ignored))
+	}
+}
+
+// detect is contextFor without a word to the user.
+func (e *env) detect(cmd *cli.Command, dir string) (*scope.Context, error) {
 	c, err := e.config()
 	if err != nil {
 		return nil, err
 	}
-	opts := scope.Options{Config: c}
+	opts := scope.Options{Config: c, Data: e.paths.Data}
 	flagNS := ""
 	if cmd != nil {
 		flagNS = cmd.String("namespace")
@@ -150,6 +174,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(args) == 3 && args[1] == "hook-env" {
 		// The prompt hook runs this at every prompt: skip building the
 		// command tree, which costs more than the work when nothing changed.
+		e.hook = true
 		return report(stderr, hookEnvMain(ctx, e, args[2]))
 	}
 	if len(args) >= 2 && args[1] == "env" {

@@ -173,7 +173,7 @@ func completeData(e *env, ns string) *completion {
 			}
 		}
 	}
-	opts := scope.Options{Config: cfg}
+	opts := scope.Options{Config: cfg, Data: e.paths.Data}
 	if ns == "" {
 		ns, opts.NamespaceFrom = e.getenv("KAGE_NAMESPACE"), "KAGE_NAMESPACE"
 	}

@@ -373,6 +373,7 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 	if fp == e.getenv(stateVar) {
 		return nil
 	}
+	e.scopeNotice(c)
 	var res []resolved
 	err = cerr
 	if err == nil {
@@ -442,7 +443,7 @@ func fingerprint(p config.Paths, c *scope.Context, cerr error, file string) stri
 		wd, _ := os.Getwd()
 		fmt.Fprintf(&b, "error\x00%s\x00", wd)
 	} else {
-		fmt.Fprintf(&b, "%s\x00%s\x00", c.Repo, c.Namespace)
+		fmt.Fprintf(&b, "%s\x00%s\x00%s\x00", c.Repo, c.Namespace, c.Ignored)
 	}
 	fmt.Fprintf(&b, "%s\x00%s\x00%s\x00%s\x00", p.Data, stamp(p.ConfigFile()), stamp(filepath.Join(p.Data, keyring.IndexFile)), stamp(filepath.Join(p.Data, subscription.File)))
 	// The file backend's secrets (at its default place: a custom one is

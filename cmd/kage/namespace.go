@@ -13,10 +13,11 @@ func namespaceCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "namespace",
 		Usage: "put the current repository in a namespace",
-		Description: `A repository's namespace is kept in its local git config (kage.namespace),
-never in a file tracked by the repository, so a cloned repository cannot
-put itself into namespace:production. Repositories can also join a
-namespace by path in config.toml's [namespaces] table.
+		Description: `kage records a repository's namespace in its own data folder
+(` + scope.MembershipFile + `, keyed by the repository's path), never in the repository
+or its .git: a cloned repository, a downloaded archive or another user's
+folder cannot put itself into namespace:production. Repositories can also
+join a namespace by path in config.toml's [namespaces] table.
 
    kage namespace set backend
    kage namespace show
@@ -27,8 +28,10 @@ namespace by path in config.toml's [namespaces] table.
 				Name:      "set",
 				Usage:     "put this repository in namespace NAME",
 				ArgsUsage: "NAME",
-				Description: `Writes kage.namespace in this repository's local git config (.git/config,
-shared by its linked worktrees). Names are lower-cased.
+				Description: `Records in kage's data folder (` + scope.MembershipFile + `) that this repository,
+and every linked worktree of it, is in namespace NAME. Names are
+lower-cased. Earlier versions kept this in .git/config (kage.namespace),
+which kage no longer reads: run this once to keep such a namespace.
 
    cd ~/code/api && kage namespace set backend`,
 				Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -43,18 +46,26 @@ shared by its linked worktrees). Names are lower-cased.
 					if err != nil {
 						return err
 					}
-					if err := scope.SetGitNamespace(repo, name); err != nil {
+					old, err := scope.SetMembership(ctx, e.paths.Data, repo, name, e.now())
+					if err != nil {
 						return err
 					}
-					fmt.Fprintf(e.stderr, "kage: %s is now in namespace:%s\n", displayPath(repo), name)
+					switch old {
+					case name:
+						fmt.Fprintf(e.stderr, "kage: %s is already in namespace:%s\n", displayPath(repo), name)
+					case "":
+						fmt.Fprintf(e.stderr, "kage: %s is now in namespace:%s\n", displayPath(repo), name)
+					default:
+						fmt.Fprintf(e.stderr, "kage: %s is now in namespace:%s (was namespace:%s)\n", displayPath(repo), name, old)
+					}
 					return nil
 				},
 			},
 			{
 				Name:  "unset",
 				Usage: "take this repository out of its namespace",
-				Description: `Removes kage.namespace from this repository's local git config. A
-namespace from KAGE_NAMESPACE or config.toml still applies.
+				Description: `Removes this repository's namespace from kage's data folder. A namespace
+from --namespace, KAGE_NAMESPACE or config.toml still applies.
 
    kage namespace unset`,
 				Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -65,15 +76,12 @@ namespace from KAGE_NAMESPACE or config.toml still applies.
 					if err != nil {
 						return err
 					}
-					old, err := scope.GitNamespace(repo)
+					old, err := scope.UnsetMembership(ctx, e.paths.Data, repo)
 					if err != nil {
 						return err
 					}
 					if old == "" {
-						return withHint(fmt.Errorf("%s has no namespace in its git config", displayPath(repo)), "kage namespace show says where a namespace comes from")
-					}
-					if err := scope.UnsetGitNamespace(repo); err != nil {
-						return err
+						return withHint(fmt.Errorf("%s has no namespace of its own", displayPath(repo)), "kage namespace show says where a namespace comes from")
 					}
 					fmt.Fprintf(e.stderr, "kage: %s left namespace:%s\n", displayPath(repo), old)
 					return nil
@@ -83,7 +91,7 @@ namespace from KAGE_NAMESPACE or config.toml still applies.
 				Name:  "show",
 				Usage: "print the namespace of the current directory and where it comes from",
 				Description: `Prints the namespace on stdout and where it comes from on stderr
-(--namespace, KAGE_NAMESPACE, git config or a config.toml glob).
+(--namespace, KAGE_NAMESPACE, kage namespace set or a config.toml glob).
 
    kage namespace show
    NS="$(kage namespace show 2>/dev/null)"`,
@@ -95,6 +103,7 @@ namespace from KAGE_NAMESPACE or config.toml still applies.
 					if err != nil {
 						return err
 					}
+					warnGitNamespace(e, c)
 					if c.Namespace == "" {
 						fmt.Fprintln(e.stderr, "kage: no namespace here; set one with: kage namespace set NAME")
 						return nil
@@ -107,6 +116,39 @@ namespace from KAGE_NAMESPACE or config.toml still applies.
 				},
 			},
 		},
+	}
+}
+
+// gitNamespaceNotice is what status, namespace show and doctor say about a
+// kage.namespace left in the repository's git config by an earlier kage,
+// or "" when there is none or it is the namespace in effect anyway.
+func gitNamespaceNotice(c *scope.Context) (notice, fix string, err error) {
+	v, _, err := scope.IgnoredGitNamespace(c)
+	if err != nil || v == "" {
+		return "", "", err
+	}
+	word := scope.NamespaceWord(v)
+	n, err := namespaceArg(v, "")
+	if err == nil && n == c.Namespace {
+		return "", "", nil
+	}
+	if err != nil {
+		return fmt.Sprintf("this repository's git config names namespace %s, which kage no longer reads (and is not a valid name)", word),
+			"git config --local --unset kage.namespace", nil
+	}
+	return fmt.Sprintf("this repository's git config names namespace %s, which kage no longer reads; accept it with kage namespace set %s", word, word),
+		"kage namespace set " + word, nil
+}
+
+// warnGitNamespace prints gitNamespaceNotice as a warning; a config that
+// cannot be read is only worth a warning here too.
+func warnGitNamespace(e *env, c *scope.Context) {
+	n, _, err := gitNamespaceNotice(c)
+	if err != nil {
+		n = err.Error()
+	}
+	if n != "" {
+		fmt.Fprintf(e.stderr, "kage: warning: %s\n", oneLine(n))
 	}
 }
 
@@ -125,9 +167,12 @@ func namespaceArg(name, from string) (string, error) {
 // currentRepo is the repository of the current directory, or an error
 // saying how to get one.
 func currentRepo(e *env, cmd *cli.Command) (string, error) {
-	c, err := e.context(cmd)
+	c, err := e.detect(cmd, "")
 	if err != nil {
 		return "", err
+	}
+	if c.Ignored != "" {
+		return "", errors.New(c.Ignored)
 	}
 	if c.Repo == "" {
 		return "", withHint(errors.New("not inside a git repository"),

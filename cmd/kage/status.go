@@ -51,6 +51,7 @@ func status(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	warnGitNamespace(e, c)
 	store, err := e.secrets()
 	if err != nil {
 		return err
