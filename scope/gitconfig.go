@@ -24,9 +24,9 @@ func IgnoredGitNamespace(c *Context) (value, file string, err error) {
 }
 
 // NamespaceWord writes a namespace name found in a file for a message: as
-// is when it is a valid name, quoted and escaped otherwise.
+// is when it is a valid name (in any case), quoted and escaped otherwise.
 func NamespaceWord(v string) string {
-	if n, err := normalizeNamespace(v); err == nil && n == v {
+	if _, err := normalizeNamespace(v); err == nil {
 		return v
 	}
 	return fmt.Sprintf("%q", v)

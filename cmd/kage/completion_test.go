@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kage-cli/kage/completions"
+	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/subscription"
 )
 
@@ -82,7 +83,6 @@ func newComplFixture(t *testing.T) *complFixture {
 		}
 	}
 	git("init", "-q", fx.api)
-	git("-C", fx.api, "config", "kage.namespace", "backend")
 	if err := os.Mkdir(filepath.Join(fx.api, "subdir"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +103,7 @@ func newComplFixture(t *testing.T) *complFixture {
 	}
 	write(filepath.Join(kageHome, "index.json"), "{\"version\": 1, \"secrets\": [\n"+strings.Join(entries, ",\n")+"\n]}\n")
 	write(filepath.Join(kageHome, "config.toml"), "[namespaces]\nfrontend = [\"~/web\"]\n")
+	write(filepath.Join(kageHome, scope.MembershipFile), `{"version": 1, "repositories": [{"repo": "`+fx.api+`", "namespace": "backend", "set": "2025-01-02T03:04:05Z"}]}`+"\n")
 	write(filepath.Join(kageHome, subscription.File), complBindings)
 	return fx
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/godbus/dbus/v5"
 	"github.com/kage-cli/kage/internal/testkeyring"
 	"github.com/kage-cli/kage/keyring"
+	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/subscription"
 )
 
@@ -43,7 +44,7 @@ type hostileWorld struct {
 	bus     *testkeyring.Bus
 	kage    string
 	home    string // HOME for every row
-	repo    string // home/code/api, in namespace team by its git config
+	repo    string // home/code/api, in namespace team (kage namespace set)
 	plain   string // home/plain, in no repository
 	runtime string // XDG_RUNTIME_DIR
 	tmpl    string // the template KAGE_HOME
@@ -133,10 +134,11 @@ func newHostileWorld(t *testing.T) *hostileWorld {
 	w := &hostileWorld{bus: bus, kage: kage, home: t.TempDir(), runtime: t.TempDir(), tmpl: filepath.Join(t.TempDir(), "kage")}
 	w.repo = filepath.Join(w.home, "code", "api")
 	w.plain = filepath.Join(w.home, "plain")
-	hostileGitRepo(t, w.repo, "[kage]\n\tnamespace = team\n")
+	hostileGitRepo(t, w.repo, "")
 	if err := os.MkdirAll(w.plain, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	w.mustRun(t, w.repo, "", "namespace", "set", "team")
 
 	const tricky = "it's $(touch pwned) \"q\" `id` \\ ; \n\tsecond line é"
 	for _, s := range []struct{ stdin, scope, name string }{
@@ -496,7 +498,7 @@ func (r *hostileRun) copyTemplate(t *testing.T, dir string) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{keyring.IndexFile, subscription.File} {
+	for _, name := range []string{keyring.IndexFile, subscription.File, scope.MembershipFile} {
 		data, err := os.ReadFile(filepath.Join(r.w.tmpl, name))
 		if err != nil {
 			t.Fatal(err)

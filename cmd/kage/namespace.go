@@ -136,8 +136,8 @@ func gitNamespaceNotice(c *scope.Context) (notice, fix string, err error) {
 		return fmt.Sprintf("this repository's git config names namespace %s, which kage no longer reads (and is not a valid name)", word),
 			"git config --local --unset kage.namespace", nil
 	}
-	return fmt.Sprintf("this repository's git config names namespace %s, which kage no longer reads; accept it with kage namespace set %s", word, word),
-		"kage namespace set " + word, nil
+	return fmt.Sprintf("this repository's git config names namespace %s, which kage no longer reads; accept it with kage namespace set %s", word, n),
+		"kage namespace set " + n, nil
 }
 
 // warnGitNamespace prints gitNamespaceNotice as a warning; a config that
