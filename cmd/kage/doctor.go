@@ -143,6 +143,7 @@ func doctor(ctx context.Context, e *env, fix, asJSON bool) error {
 			return err
 		}
 	}
+	d.checkNamespaces()
 	d.checkHook()
 
 	if asJSON {
@@ -252,7 +253,7 @@ func (d *doctorRun) checkConfig() {
 			fmt.Sprintf("build kage with it: go build -tags %s ./cmd/kage", b))
 		return
 	}
-	_, cerr := d.e.contextFor(nil, "")
+	_, cerr := d.e.detect(nil, "")
 	var ce *config.Error
 	if errors.As(cerr, &ce) {
 		d.add("config", statusFail, cerr.Error(), fixFile)
