@@ -16,7 +16,7 @@ import (
 // Size caps for the files kage reads from a repository, which whoever made
 // the folder wrote. git writes a few hundred bytes to a .git file, commondir
 // or gitdir; a local config of thousands of lines stays far below 1 MiB,
-// which the reader parses in about 10 ms (TestGitConfigCapParseTime).
+// which the reader parses in 10–120 ms (TestGitConfigCapParseTime).
 const (
 	maxPointerFile = 4 << 10
 	maxGitConfig   = 1 << 20
