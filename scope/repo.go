@@ -49,13 +49,15 @@ func findRepo(dir string) (r repoInfo, found bool, ignored string, err error) {
 	for d := dir; ; {
 		dotGit := filepath.Join(d, ".git")
 		fi, err := os.Lstat(dotGit)
+		linked := false
 		if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			// git follows a linked .git; its owner is checked below.
+			linked = true
 			fi, err = os.Stat(dotGit)
 		}
 		switch {
 		case err == nil:
-			r, found, ignored, err := openWorkTree(d, dotGit, fi)
+			r, found, ignored, err := openWorkTree(d, dotGit, fi, linked)
 			if err != nil || found || ignored != "" {
 				return r, found, ignored, err
 			}
@@ -70,8 +72,9 @@ func findRepo(dir string) (r repoInfo, found bool, ignored string, err error) {
 	}
 }
 
-// openWorkTree reads the repository whose .git entry is dotGit inside root.
-func openWorkTree(root, dotGit string, fi fs.FileInfo) (repoInfo, bool, string, error) {
+// openWorkTree reads the repository whose .git entry is dotGit inside root
+// (which has its links resolved); linked tells that dotGit is a link.
+func openWorkTree(root, dotGit string, fi fs.FileInfo, linked bool) (repoInfo, bool, string, error) {
 	gitDir := dotGit
 	isFile := !fi.IsDir()
 	if isFile {
@@ -89,9 +92,13 @@ func openWorkTree(root, dotGit string, fi fs.FileInfo) (repoInfo, bool, string, 
 		}
 		return repoInfo{}, false, "", fmt.Errorf("%s points to %s, which is not a git directory; if the worktree was moved or its repository deleted, run git worktree repair or remove %s", quotePath(dotGit), quotePath(gitDir), quotePath(dotGit))
 	}
-	gitDir, err := filepath.EvalSymlinks(gitDir)
-	if err != nil {
-		return repoInfo{}, false, "", fmt.Errorf("cannot resolve git directory: %w", cleanErr(err))
+	if isFile || linked {
+		// A plain .git folder inside a resolved root needs no resolving:
+		// the common case, on every prompt, saves a call per folder.
+		var err error
+		if gitDir, err = filepath.EvalSymlinks(gitDir); err != nil {
+			return repoInfo{}, false, "", fmt.Errorf("cannot resolve git directory: %w", cleanErr(err))
+		}
 	}
 
 	commonDir := gitDir
@@ -112,7 +119,10 @@ func openWorkTree(root, dotGit string, fi fs.FileInfo) (repoInfo, bool, string, 
 
 	// git's safe.directory rule: a repository someone else owns may run
 	// their hooks and filters, and here would choose the secrets.
-	owned := []string{root, dotGit, gitDir}
+	owned := []string{root, dotGit}
+	if gitDir != dotGit {
+		owned = append(owned, gitDir)
+	}
 	if commonDir != gitDir {
 		owned = append(owned, commonDir)
 	}
