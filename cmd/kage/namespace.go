@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/kage-cli/kage/scope"
 	"github.com/urfave/cli/v3"
@@ -181,7 +183,32 @@ func currentRepo(e *env, cmd *cli.Command) (string, error) {
 	return c.Repo, nil
 }
 
-// displayPath shows p with ~ for the home folder, as scopes are shown.
+// displayPath shows p with ~ for the home folder, as scopes are shown,
+// and control characters escaped: a folder name is whatever whoever made
+// the folder chose, and an escape sequence in it would act on the
+// terminal.
 func displayPath(p string) string {
-	return scope.Scope{Kind: scope.Repo, Path: p}.Display()[len("repo:"):]
+	return escapeControl(scope.Scope{Kind: scope.Repo, Path: p}.Display()[len("repo:"):])
+}
+
+// escapeControl writes C0 and C1 control characters and DEL as \xNN and
+// leaves everything else, invalid UTF-8 included, as it is.
+func escapeControl(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
+			if b.Len() == 0 && i > 0 {
+				b.WriteString(s[:i])
+			}
+			fmt.Fprintf(&b, "\\x%02x", r)
+		} else if b.Len() > 0 {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	if b.Len() == 0 {
+		return s
+	}
+	return b.String()
 }

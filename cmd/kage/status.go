@@ -96,14 +96,17 @@ func status(ctx context.Context, e *env, cmd *cli.Command) error {
 			Repo          string        `json:"repo"`
 			Namespace     string        `json:"namespace"`
 			NamespaceFrom string        `json:"namespace_from,omitempty"`
+			Ignored       string        `json:"ignored,omitempty"`
 			Chain         []statusScope `json:"chain"`
-		}{c.Dir, c.Repo, c.Namespace, c.NamespaceFrom, chain})
+		}{c.Dir, c.Repo, c.Namespace, c.NamespaceFrom, c.Ignored, chain})
 	}
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "Directory  %s\n", displayPath(c.Dir))
 	if c.Repo != "" {
 		fmt.Fprintf(&b, "Repo       %s\n", displayPath(c.Repo))
+	} else if c.Ignored != "" {
+		b.WriteString("Repo       (none: see the warning above)\n")
 	} else {
 		b.WriteString("Repo       (none: not inside a git repository)\n")
 	}
