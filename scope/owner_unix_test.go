@@ -172,3 +172,28 @@ func gitIn(dir string, args ...string) (string, error) {
 	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
 	return string(out), err
 }
+
+// TestForeignDotGitNotRead: another user's /tmp/.git that is a FIFO or
+// garbage is ignored before it is read, so it can neither hang nor fail
+// kage in every folder below it.
+func TestForeignDotGitNotRead(t *testing.T) {
+	home := testEnv(t)
+	t.Setenv("SUDO_UID", "")
+	for name, plant := range map[string]func(p string){
+		"FIFO":    func(p string) { mkfifo(t, p) },
+		"garbage": func(p string) { writeFile(t, p, "\x1b[2J not a gitdir line\n") },
+		"dangling": func(p string) {
+			writeFile(t, p, "gitdir: /nowhere/.git/worktrees/x\n")
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tmp := mkdir(t, filepath.Join(home, name))
+			plant(filepath.Join(tmp, ".git"))
+			chownTree(t, filepath.Join(tmp, ".git"), otherUID)
+			ctx, err, _ := detectWithin(t, mkdir(t, filepath.Join(tmp, "work")))
+			if err != nil || ctx.Repo != "" || !strings.Contains(ctx.Ignored, "belongs to another user (uid 4242)") {
+				t.Errorf("Detect = %+v, %v; want the foreign .git ignored", ctx, err)
+			}
+		})
+	}
+}

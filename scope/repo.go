@@ -75,6 +75,14 @@ func findRepo(dir string) (r repoInfo, found bool, ignored string, err error) {
 // openWorkTree reads the repository whose .git entry is dotGit inside root
 // (which has its links resolved); linked tells that dotGit is a link.
 func openWorkTree(root, dotGit string, fi fs.FileInfo, linked bool) (repoInfo, bool, string, error) {
+	// git's safe.directory rule: a repository someone else owns may run
+	// their hooks and filters, and here would choose the secrets. The work
+	// tree and its .git are checked before anything is read, so another
+	// user's /tmp/.git — a FIFO, garbage — cannot make kage fail in every
+	// folder below it either.
+	if why := notOwned([]string{root, dotGit}); why != "" && !safeDirectory(root) {
+		return repoInfo{}, false, foreign(root, why), nil
+	}
 	gitDir := dotGit
 	isFile := !fi.IsDir()
 	if isFile {
@@ -117,9 +125,9 @@ func openWorkTree(root, dotGit string, fi fs.FileInfo, linked bool) (repoInfo, b
 		return repoInfo{}, false, "", fmt.Errorf("%s %s; git writes it as a short text file, so this is no repository git made", quotePath(cf), safefile.Describe(err))
 	}
 
-	// git's safe.directory rule: a repository someone else owns may run
-	// their hooks and filters, and here would choose the secrets.
-	owned := []string{root, dotGit}
+	// The git directories a .git file or commondir lead to must be the
+	// user's too.
+	var owned []string
 	if gitDir != dotGit {
 		owned = append(owned, gitDir)
 	}
@@ -127,7 +135,7 @@ func openWorkTree(root, dotGit string, fi fs.FileInfo, linked bool) (repoInfo, b
 		owned = append(owned, commonDir)
 	}
 	if why := notOwned(owned); why != "" && !safeDirectory(root) {
-		return repoInfo{}, false, fmt.Sprintf("ignoring the git repository at %s: %s, and git refuses such a repository too (safe.directory); if you trust it: git config --global --add safe.directory %s", quotePath(root), why, quotePath(root)), nil
+		return repoInfo{}, false, foreign(root, why), nil
 	}
 
 	r := repoInfo{root: root, gitDir: gitDir, commonDir: commonDir}
@@ -150,6 +158,11 @@ func openWorkTree(root, dotGit string, fi fs.FileInfo, linked bool) (repoInfo, b
 		}
 	}
 	return r, true, "", nil
+}
+
+// foreign is why a repository of someone else's is ignored.
+func foreign(root, why string) string {
+	return fmt.Sprintf("ignoring the git repository at %s: %s, and git refuses such a repository too (safe.directory); if you trust it: git config --global --add safe.directory %s", quotePath(root), why, quotePath(root))
 }
 
 // notListed is git's own check that a linked worktree belongs to the
