@@ -193,6 +193,10 @@ func notListed(root, dotGit string, isFile bool, gitDir, commonDir string) strin
 		// the folder holding it.
 		p = filepath.Join(gitDir, p)
 	}
+	if filepath.Clean(p) == dotGit {
+		// git writes the real path; comparing files is for links.
+		return ""
+	}
 	want, err1 := os.Stat(dotGit)
 	got, err2 := os.Stat(p)
 	if err1 != nil || err2 != nil || !os.SameFile(want, got) {
