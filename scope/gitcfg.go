@@ -17,13 +17,15 @@ import (
 // of git itself, checked in gitcfg_test.go against `git config --file` on
 // about 120 files, so that kage sees the entries git sees, rejects the
 // files git rejects and reports the same line number. Keep it that way: a
-// config that kage and git read differently is a namespace that kage and
-// the user disagree on.
+// config that kage and git read differently is a core.bare or a
+// safe.directory that kage and the user disagree on.
 //
+// kage reads three things with it: core.bare of a linked worktree's
+// repository, safe.directory from the user's system and global configs,
+// and a kage.namespace left by earlier versions, which is only reported.
 // include.path and includeIf.*.path are read as plain entries and never
-// followed: kage only trusts the repository's own config file, which git
-// never tracks or clones, and an include may point into the work tree,
-// whose content is whatever the last checkout put there.
+// followed: an include may point into a work tree, whose content is
+// whatever the last checkout put there.
 
 // gitConfig is the content of one git config file.
 type gitConfig struct {
