@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kage-cli/kage/internal/atomicfile"
 )
@@ -115,6 +116,11 @@ func SetMembership(ctx context.Context, dir, repo, name string, now time.Time) (
 	}
 	if _, err := FromCanonical("repo:" + repo); err != nil {
 		return "", err
+	}
+	if !utf8.ValidString(repo) {
+		// JSON would keep it as U+FFFD and the membership would name
+		// another path.
+		return "", fmt.Errorf("this repository's path %s is not valid UTF-8, and kage keeps memberships in UTF-8 JSON; rename the folder to give it a namespace", quotePath(repo))
 	}
 	err = updateMembers(ctx, dir, func(ms []Member) []Member {
 		for i := range ms {

@@ -63,6 +63,7 @@ func TestMembershipRoundTrip(t *testing.T) {
 		{"/r/x", "Bad!", `namespace name "Bad!" is invalid`},
 		{"relative", "ok", "absolute and clean"},
 		{"/r/x/../y", "ok", "absolute and clean"},
+		{"/r/caf\xe9", "ok", `path /r/caf\xe9 is not valid UTF-8`},
 	} {
 		if _, err := SetMembership(ctx, data, bad.repo, bad.ns, now); err == nil || !strings.Contains(err.Error(), bad.err) {
 			t.Errorf("SetMembership(%q, %q) = %v; want %q", bad.repo, bad.ns, err, bad.err)
