@@ -296,7 +296,7 @@ func (d *doctorRun) checkFileStore(ctx context.Context, fix bool) (store keyring
 			d.files = append(d.files, key.Source)
 		}
 	}
-	f := keyring.NewFile(path, key)
+	f := d.e.fileStore(path, key)
 	entries, err = f.List(ctx)
 	if err != nil {
 		d.add("file", statusFail, oneLine(err.Error()), hintOf(err))
