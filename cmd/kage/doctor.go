@@ -87,6 +87,7 @@ const (
 	repairIndex    = "makes the index match the keychain"
 	repairBindings = "drops the bindings to missing subscriptions"
 	repairStale    = "deletes the stale keys of subscriptions"
+	repairAccept   = "accepts the secrets file as it is and re-signs it"
 )
 
 // doctorRun holds what the checks found so far, for the checks after them.
@@ -186,7 +187,7 @@ func (d *doctorRun) verdict() error {
 	}
 	var err error = errors.New(msg)
 	var does []string
-	for _, r := range []string{repairIndex, repairBindings, repairStale} {
+	for _, r := range []string{repairIndex, repairBindings, repairStale, repairAccept} {
 		if repairs[r] {
 			does = append(does, r)
 		}
@@ -298,6 +299,21 @@ func (d *doctorRun) checkFileStore(ctx context.Context, fix bool) (store keyring
 	}
 	f := d.e.fileStore(path, key)
 	entries, err = f.List(ctx)
+	if untrusted(err) {
+		if !fix {
+			d.addRepairable("file", repairAccept, oneLine(err.Error()), hintOf(err))
+			return nil, nil, false
+		}
+		// The deliberate step the message offers: the user ran --fix
+		// having read it.
+		a, aerr := f.Accept(ctx)
+		if aerr != nil {
+			d.add("file", statusFail, oneLine(aerr.Error()), hintOf(aerr))
+			return nil, nil, false
+		}
+		d.add("file", statusFixed, fmt.Sprintf("accepted the secrets file %s as it is (%s) and re-signed it as generation %d; an older copy is refused from now on", displayPath(path), countOf(a.Secrets, "secret"), a.Generation), "")
+		entries, err = f.List(ctx)
+	}
 	if err != nil {
 		d.add("file", statusFail, oneLine(err.Error()), hintOf(err))
 		return nil, nil, false
@@ -307,6 +323,13 @@ func (d *doctorRun) checkFileStore(ctx context.Context, fix bool) (store keyring
 		d.add("repair", statusOK, "nothing to repair: the file backend keeps no index", "")
 	}
 	return f, entries, true
+}
+
+// untrusted tells a secrets file that decrypts but that kage may not take
+// as it is — not signed by the identity, older than the one it last saw,
+// or behind an unusable generation record — which --fix accepts.
+func untrusted(err error) bool {
+	return errors.Is(err, keyring.ErrNotAuthentic) || errors.Is(err, keyring.ErrRolledBack) || errors.Is(err, keyring.ErrSeenRecord)
 }
 
 // checkKeychain lists kage's items, which is also how doctor learns that
