@@ -42,7 +42,10 @@ lacks, drops the entries whose item is gone, and moves a corrupt index aside
 (index.json.corrupt-<time>). It drops the bindings to subscriptions whose key
 is gone, and deletes the stale keys an interrupted kage subscription add --env
 leaves beside a subscription's key. It never deletes or changes any other
-keychain item.
+keychain item. On the file backend, it accepts a secrets file kage refused
+— one with no MAC from your identity (an older kage's, or one written with
+the age CLI) or older than the one kage last saw here (a backup restore) —
+and re-signs it: run it only for a file you wrote or restored yourself.
 
    kage doctor
    kage doctor --fix
