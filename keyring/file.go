@@ -413,13 +413,82 @@ func (f *File) Path() string { return f.path }
 // scope and name.
 func (f *File) MaxValue(scope, name string) int { return MaxInput }
 
-// fileEnvelope is the plaintext: version 2's payload and MACs, or version
-// 1's secrets.
-type fileEnvelope struct {
-	Version int             `json:"version"`
-	Payload json.RawMessage `json:"payload,omitempty"`
-	MACs    [][]byte        `json:"macs,omitempty"`
-	Secrets []fileSecret    `json:"secrets,omitempty"`
+// envelope is the plaintext as parsed: version 2's payload, decoded and as
+// the bytes its MACs cover, and MACs; or version 1's secrets.
+type envelope struct {
+	version    int
+	payload    []byte
+	p          filePayload
+	macs       [][]byte
+	secrets    []fileSecret
+	hasPayload bool
+	hasMACs    bool
+	hasSecrets bool
+}
+
+var (
+	errNotObject = errors.New("not a JSON object")
+	errDuplicate = errors.New("a field given twice")
+	errUnknown   = errors.New("json: unknown field")
+)
+
+// parseEnvelope reads the plaintext's top-level object a field at a time,
+// so that the payload — nearly all of it — is scanned once to decode it,
+// and its bytes are taken from the same pass: kage env must not pay a
+// second decoding for the MAC. inPayload says the error is the payload's.
+func parseEnvelope(plain []byte) (e envelope, inPayload bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(plain))
+	dec.DisallowUnknownFields()
+	if t, err := dec.Token(); err != nil {
+		return e, false, err
+	} else if t != json.Delim('{') {
+		return e, false, errNotObject
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return e, false, err
+		}
+		key, _ := t.(string)
+		if seen[key] {
+			return e, false, errDuplicate
+		}
+		seen[key] = true
+		switch key {
+		case "version":
+			err = dec.Decode(&e.version)
+		case "macs":
+			e.hasMACs = true
+			err = dec.Decode(&e.macs)
+		case "secrets":
+			e.hasSecrets = true
+			err = dec.Decode(&e.secrets)
+		case "payload":
+			e.hasPayload = true
+			start := dec.InputOffset()
+			if err := dec.Decode(&e.p); err != nil {
+				return e, true, err
+			}
+			// From the end of the key to the end of the value: the
+			// colon and white space, then the value's exact bytes.
+			e.payload = bytes.TrimLeft(plain[start:dec.InputOffset()], " \t\r\n:")
+		default:
+			return e, false, errUnknown
+		}
+		if err != nil {
+			return e, false, err
+		}
+	}
+	if t, err := dec.Token(); err != nil {
+		return e, false, err
+	} else if t != json.Delim('}') {
+		return e, false, errNotObject
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return e, false, errTrailing
+	}
+	return e, false, nil
 }
 
 // filePayload is what the MACs cover, byte for byte as written.
@@ -626,32 +695,32 @@ func (f *File) loadFor(accept bool) (loaded, error) {
 	if err != nil {
 		return l, f.corrupt("is truncated or damaged: "+err.Error(), err)
 	}
-	var env fileEnvelope
-	if err := decodeStrict(plain, &env); err != nil {
-		return l, f.corrupt("decrypts but "+jsonProblem(err), err)
+	env, inPayload, err := parseEnvelope(plain)
+	if err != nil {
+		where := "decrypts but "
+		if inPayload {
+			where = "decrypts but its payload "
+		}
+		return l, f.corrupt(where+jsonProblem(err), err)
 	}
 	legacy := false
-	switch env.Version {
+	switch env.version {
 	case legacyVersion:
-		if env.Payload != nil || env.MACs != nil {
+		if env.hasPayload || env.hasMACs {
 			return l, f.corrupt("decrypts but is not kage's format: version 1 has no payload", nil)
 		}
 		legacy = true
-		l.secrets = env.Secrets
+		l.secrets = env.secrets
 	case fileVersion:
-		if env.Secrets != nil || env.Payload == nil {
+		if env.hasSecrets || !env.hasPayload {
 			return l, f.corrupt("decrypts but is not kage's format: version 2 keeps its secrets in its payload", nil)
 		}
-		var p filePayload
-		if err := decodeStrict(env.Payload, &p); err != nil {
-			return l, f.corrupt("decrypts but its payload "+jsonProblem(err), err)
-		}
-		if !validStoreID(p.Store) {
+		if !validStoreID(env.p.Store) {
 			return l, f.corrupt("decrypts but has no valid store ID", nil)
 		}
-		l.secrets, l.store, l.gen = p.Secrets, p.Store, p.Generation
+		l.secrets, l.store, l.gen = env.p.Secrets, env.p.Store, env.p.Generation
 	default:
-		return l, &FileError{Path: f.path, Msg: fmt.Sprintf("has version %d; this kage reads version %d", env.Version, fileVersion), Fix: "use the kage that wrote it; this one never writes over it"}
+		return l, &FileError{Path: f.path, Msg: fmt.Sprintf("has version %d; this kage reads version %d", env.version, fileVersion), Fix: "use the kage that wrote it; this one never writes over it"}
 	}
 	for i, s := range l.secrets {
 		switch {
@@ -670,12 +739,12 @@ func (f *File) loadFor(accept bool) (loaded, error) {
 // trust says why a file that decrypts may not be used as it is: no MAC
 // from the identity (a passphrase file needs none: only the passphrase
 // writes it), or older than the record.
-func (f *File) trust(l loaded, legacy bool, env fileEnvelope) error {
+func (f *File) trust(l loaded, legacy bool, env envelope) error {
 	if f.key.Passphrase == nil {
 		if legacy {
 			return &FileError{Path: f.path, Msg: "has no proof that kage wrote it: an older kage wrote it, or someone who has only its public key (age1…) forged it", Fix: fixAccept, Err: ErrNotAuthentic}
 		}
-		if ok, err := f.verifyPayload(env.Payload, env.MACs); !ok {
+		if ok, err := f.verifyPayload(env.payload, env.macs); !ok {
 			return &FileError{Path: f.path, Msg: "was not written by kage with this identity: it decrypts, but its MAC does not match (someone who has only the public key, age1…, can write such a file)", Fix: fixAccept, Err: errors.Join(ErrNotAuthentic, err)}
 		}
 	}
@@ -735,6 +804,8 @@ func jsonProblem(err error) string {
 	switch {
 	case errors.Is(err, errTrailing):
 		return "has data after kage's content"
+	case errors.Is(err, errNotObject), errors.Is(err, errDuplicate):
+		return "is not kage's format: " + err.Error()
 	case errors.As(err, &syn):
 		return "is not kage's format: not JSON (at byte " + strconv.FormatInt(syn.Offset, 10) + ")"
 	case errors.As(err, &typ):

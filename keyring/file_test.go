@@ -305,6 +305,8 @@ func TestFileCorrupt(t *testing.T) {
 		{name: "unknown payload field", plain: `{"version":2,"payload":{"store":"00000000000000000000000000000000","generation":1,"secrets":[],"x":1}}`, msg: "a field kage does not know"},
 		{name: "bad time", plain: `{"version":1,"secrets":[{"scope":"global","name":"A","value":"eA==","created":"SECRETTIME"}]}`, msg: "a time is not RFC 3339"},
 		{name: "bad base64", plain: `{"version":1,"secrets":[{"scope":"global","name":"A","value":"SECRET*VALUE"}]}`, msg: "a value is not base64"},
+		{name: "field twice", plain: `{"version":2,"version":2,"payload":{}}`, msg: "a field given twice"},
+		{name: "not an object", plain: `[{"version":2}]`, msg: "not a JSON object"},
 		{name: "syntax", plain: `{"version":1,"secrets":[{"scope":"global","name":"A","value":SECRETVALUE}]}`, msg: "not JSON (at byte"},
 		{name: "no name", plain: `{"version":1,"secrets":[{"scope":"global","value":"eA=="}]}`, msg: "lacks its scope or name"},
 		{name: "no value", plain: `{"version":1,"secrets":[{"scope":"global","name":"A"}]}`, msg: "A in global has no value"},
