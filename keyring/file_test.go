@@ -1251,3 +1251,37 @@ func TestFileNotPlain(t *testing.T) {
 		t.Fatal("kage waits on an identity FIFO")
 	}
 }
+
+// TestFileSeenKeyCanonical: the record is keyed by the file's canonical
+// path, so a store first written through a linked folder that did not
+// exist yet, then opened by its real path, is still checked.
+func TestFileSeenKeyCanonical(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no links here")
+	}
+	key := newIdentityKey(t)
+	root := t.TempDir()
+	real := filepath.Join(root, "real")
+	os.Mkdir(real, 0o700)
+	os.Symlink(real, filepath.Join(root, "link"))
+	seen := filepath.Join(t.TempDir(), keyring.SeenFileName)
+	viaLink := filepath.Join(root, "link", "data", keyring.FileName)
+	viaReal := filepath.Join(real, "data", keyring.FileName)
+	// One kage: a read while the folder does not exist, then two writes,
+	// the first of which makes the folder.
+	f := keyring.NewFile(viaLink, key).WithSeenFile(seen)
+	if _, err := f.List(bg); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Set(bg, "global", "A", []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(viaReal)
+	if err := f.Set(bg, "global", "A", []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(viaReal, old, 0o600)
+	if _, err := keyring.NewFile(viaReal, key).WithSeenFile(seen).List(bg); !errors.Is(err, keyring.ErrRolledBack) {
+		t.Fatalf("the old copy opened by the real path: %v", err)
+	}
+}

@@ -101,6 +101,9 @@ func (f *File) seenFile() string {
 
 // seenKey is the secrets file's canonical path, the record's key: its
 // folder with links resolved, so two spellings of one file share a record.
+// A folder that does not exist yet (before the first write) cannot be
+// resolved: that answer is not kept, so the write records under the
+// resolved path once it has made the folder.
 func (f *File) seenKey() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -109,14 +112,15 @@ func (f *File) seenKey() string {
 	}
 	p, err := filepath.Abs(f.path)
 	if err != nil {
-		p = filepath.Clean(f.path)
+		return filepath.Clean(f.path)
 	}
 	dir, base := filepath.Split(p)
-	if d, err := filepath.EvalSymlinks(dir); err == nil {
-		p = filepath.Join(d, base)
+	d, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return p
 	}
-	f.canon = p
-	return p
+	f.canon = filepath.Join(d, base)
+	return f.canon
 }
 
 func (f *File) seenError(msg string, err error) error {
