@@ -953,18 +953,37 @@ func TestFileMACTamper(t *testing.T) {
 }
 
 // TestFileSeveralIdentities: a store written with two identities is
-// authentic to a reader that holds either one, as either one decrypts it.
+// authentic to a reader that holds either one, as either one decrypts it —
+// X25519 identities and post-quantum hybrid ones alike.
 func TestFileSeveralIdentities(t *testing.T) {
-	a, b := newIdentityKey(t), newIdentityKey(t)
-	both := keyring.FileKey{Identities: append(slices.Clone(a.Identities), b.Identities...)}
-	path := filepath.Join(t.TempDir(), keyring.FileName)
-	if err := keyring.NewFile(path, both).Set(bg, "global", "A", []byte("a")); err != nil {
-		t.Fatal(err)
-	}
-	for name, k := range map[string]keyring.FileKey{"first": a, "second": b} {
-		if v, err := keyring.NewFile(path, k).Get(bg, "global", "A"); err != nil || string(v) != "a" {
-			t.Errorf("%s identity alone: %q, %v", name, v, err)
+	hybrid := func(t testing.TB) keyring.FileKey {
+		id, err := age.GenerateHybridIdentity()
+		if err != nil {
+			t.Fatal(err)
 		}
+		k, err := keyring.ParseIdentity(id.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	for name, gen := range map[string]func(testing.TB) keyring.FileKey{
+		"X25519": newIdentityKey,
+		"hybrid": hybrid,
+	} {
+		t.Run(name, func(t *testing.T) {
+			a, b := gen(t), gen(t)
+			both := keyring.FileKey{Identities: append(slices.Clone(a.Identities), b.Identities...)}
+			path := filepath.Join(t.TempDir(), keyring.FileName)
+			if err := keyring.NewFile(path, both).Set(bg, "global", "A", []byte("a")); err != nil {
+				t.Fatal(err)
+			}
+			for which, k := range map[string]keyring.FileKey{"first": a, "second": b} {
+				if v, err := keyring.NewFile(path, k).Get(bg, "global", "A"); err != nil || string(v) != "a" {
+					t.Errorf("%s identity alone: %q, %v", which, v, err)
+				}
+			}
+		})
 	}
 }
 
