@@ -7,21 +7,28 @@ package keyring
 // CLI), encrypted either to age identities (X25519, or post-quantum hybrid
 // ones) or to a passphrase through scrypt. Its plaintext is JSON:
 //
-//	{"version":1,"secrets":[{"scope":"global","name":"API_KEY",
-//	  "value":"<base64>","created":"<RFC 3339>","updated":"<RFC 3339>"}]}
+//	{"version":2,"payload":{"store":"<32 hex>","generation":7,
+//	  "secrets":[{"scope":"global","name":"API_KEY","value":"<base64>",
+//	  "created":"<RFC 3339>","updated":"<RFC 3339>"}]},"macs":["<base64>"]}
 //
 // The names, scopes and times live inside the encryption with the values:
 // nothing about the secrets is on disk in plain text, so there is no index
 // beside the file and List decrypts it as Get does. With the age CLI and the
-// key, `age -d -i KEY secrets.age` shows it all.
+// key, `age -d -i KEY secrets.age` shows it all. macs (one HMAC of the
+// payload's exact bytes per identity, none for a passphrase), the store ID
+// and the generation make the file authentic and fresh: filefresh.go says
+// how. Version 1, an older kage's, had the secrets at the top level and
+// nothing else.
 //
 // Every write holds a lock (secrets.age.lock beside the file), reads and
 // decrypts the current file, changes it, encrypts the result straight into a
 // temporary file in the same folder (age encrypts as it writes, so no
 // plaintext byte reaches the disk), syncs it and renames it over the old
-// file. Readers take no lock: the rename is atomic. A file kage cannot
-// decrypt or parse is an error that names it; kage never writes over it and
-// never takes it for an empty store. A missing file is an empty store.
+// file, then records its generation. Readers take no lock: the rename is
+// atomic. A file kage cannot decrypt, parse or trust is an error that names
+// it; kage never writes over it and never takes it for an empty store. A
+// missing file is an empty store. The file is read as a plain file only:
+// never through a link, never a FIFO or device, at most maxFileSize.
 //
 // Passphrase cost: age's scrypt work factor is 2^18, which takes 256 MiB of
 // memory and about half a second of CPU (0.47 s measured on a 2-core AMD
@@ -34,6 +41,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,19 +51,32 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"filippo.io/age"
+	"github.com/kage-cli/kage/internal/safefile"
 )
 
 // FileName is the file store's file name in kage's data folder.
 const FileName = "secrets.age"
 
 // fileVersion is written into the plaintext so a later format can be told
-// apart.
-const fileVersion = 1
+// apart; legacyVersion is the format of kage before the MAC and generation.
+const (
+	fileVersion   = 2
+	legacyVersion = 1
+)
+
+// maxFileSize caps what kage reads as a secrets file (a link to /dev/zero
+// or a sparse file must not exhaust memory) and so what it writes.
+const maxFileSize = 64 << 20
+
+// maxIdentityFile caps an identity file: a few keys and comments.
+const maxIdentityFile = 64 << 10
 
 // fileSystem names the file store in TooBigError.
 const fileSystem = "file store"
@@ -90,9 +111,12 @@ type FileKey struct {
 	Source string
 }
 
-// FileError reports a secrets file kage cannot use: unreadable, corrupt, or
-// of another version. kage never overwrites such a file.
+// FileError reports a secrets file kage cannot use: unreadable, corrupt,
+// of another version, not authentic (ErrNotAuthentic) or older than the
+// one kage last saw (ErrRolledBack). kage never overwrites such a file.
 type FileError struct {
+	// Kind names the file in the message; "" is "secrets file".
+	Kind string
 	Path string
 	// Msg completes "secrets file PATH …".
 	Msg string
@@ -102,7 +126,13 @@ type FileError struct {
 	Err error
 }
 
-func (e *FileError) Error() string { return fmt.Sprintf("secrets file %s %s", e.Path, e.Msg) }
+func (e *FileError) Error() string {
+	kind := e.Kind
+	if kind == "" {
+		kind = "secrets file"
+	}
+	return fmt.Sprintf("%s %s %s", kind, e.Path, e.Msg)
+}
 
 // Hint returns the fix, shown on its own line.
 func (e *FileError) Hint() string { return e.Fix }
@@ -145,44 +175,152 @@ const (
 	fixIdentityMod = "run: chmod 600 %s"
 )
 
+// IdentityError reports an identity kage cannot use. Its message never
+// holds any part of the identity's text, only where it came from and a line
+// number.
+type IdentityError struct {
+	Msg string
+	// Fix tells the user what to do next.
+	Fix string
+	// Err is the underlying error, for errors.Is/As; its text may quote
+	// the input and is never shown.
+	Err error
+}
+
+func (e *IdentityError) Error() string { return e.Msg }
+
+// Hint returns the fix, shown on its own line.
+func (e *IdentityError) Hint() string { return e.Fix }
+
+func (e *IdentityError) Unwrap() error { return e.Err }
+
+const (
+	fixIdentityText = "give the key itself (the AGE-SECRET-KEY-1… line of identity.txt) or the path of an identity file"
+	fixIdentityPath = "check the setting: it must be the key itself (AGE-SECRET-KEY-1…) or the path of an identity file that exists"
+)
+
+// LooksLikeIdentity reports whether a setting that may hold a path or a key
+// (KAGE_AGE_IDENTITY) holds key material instead of a path: any spelling of
+// an age secret key, several lines (an identity file's content), a comment,
+// or a quoted value. Such a value is never taken for a path, whose errors
+// would quote it.
+func LooksLikeIdentity(s string) bool {
+	u := strings.ToUpper(s)
+	t := strings.TrimSpace(s)
+	return strings.Contains(u, "AGE-SECRET-KEY-") || strings.Contains(u, "AGE-PLUGIN-") ||
+		strings.ContainsAny(s, "\n\r") || strings.HasPrefix(t, "#") ||
+		strings.HasPrefix(t, "'") || strings.HasPrefix(t, "\"")
+}
+
 // ParseIdentity parses one or more age identities (AGE-SECRET-KEY-1…, one a
 // line), such as the value of KAGE_AGE_IDENTITY, and derives their
-// recipients. Its errors never quote the key.
+// recipients. It takes an identity file's whole content too — comment
+// lines, CRLF line ends, surrounding white space and quotes, a key in lower
+// case. Its errors never quote the key, nor any other part of s.
 func ParseIdentity(s string) (FileKey, error) {
-	ids, err := age.ParseIdentities(strings.NewReader(strings.TrimSpace(s)))
+	ids, err := parseIdentities(s, "KAGE_AGE_IDENTITY")
 	if err != nil {
-		return FileKey{}, fmt.Errorf("not an age identity (AGE-SECRET-KEY-1…): %v", err)
+		return FileKey{}, err
 	}
 	return identityKey(ids, "KAGE_AGE_IDENTITY")
 }
 
+// ParseIdentitySetting reads a setting that holds either an age identity or
+// the path of an identity file (KAGE_AGE_IDENTITY; from names it in
+// messages). Key material (LooksLikeIdentity) is parsed as a key; anything
+// else is a path, and a path that names no file is an error that does not
+// repeat it: a key kage failed to recognise, in some other spelling, must
+// not reach a terminal or a log.
+func ParseIdentitySetting(value, from string) (FileKey, error) {
+	if LooksLikeIdentity(value) {
+		ids, err := parseIdentities(value, from)
+		if err != nil {
+			return FileKey{}, err
+		}
+		return identityKey(ids, from)
+	}
+	if _, err := os.Lstat(value); err != nil {
+		return FileKey{}, &IdentityError{
+			Msg: from + " is neither an age identity nor the path of a file that exists (kage does not repeat it: it may hold a key)",
+			Fix: fixIdentityPath,
+			Err: err,
+		}
+	}
+	return ParseIdentityFile(value)
+}
+
+// parseIdentities parses text line by line, so that an error can name the
+// line without age's message, which may quote it.
+func parseIdentities(text, from string) ([]age.Identity, error) {
+	text = unquote(strings.TrimSpace(text))
+	lines := strings.Split(strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n"), "\n")
+	var ids []age.Identity
+	for i, line := range lines {
+		line = unquote(strings.TrimSpace(line))
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		// Bech32 is case-insensitive when all of one case; age reads
+		// upper case only.
+		if line == strings.ToLower(line) {
+			line = strings.ToUpper(line)
+		}
+		got, err := age.ParseIdentities(strings.NewReader(line))
+		if err != nil {
+			msg := from + " is not an age identity (AGE-SECRET-KEY-1…)"
+			if len(lines) > 1 {
+				msg = fmt.Sprintf("%s: line %d is not an age identity (AGE-SECRET-KEY-1…)", from, i+1)
+			}
+			return nil, &IdentityError{Msg: msg, Fix: fixIdentityText, Err: errors.New("age: malformed identity")}
+		}
+		ids = append(ids, got...)
+	}
+	if len(ids) == 0 {
+		return nil, &IdentityError{Msg: from + " holds no age identity (AGE-SECRET-KEY-1…)", Fix: fixIdentityText}
+	}
+	return ids, nil
+}
+
+// unquote drops one pair of matching quotes around s, as a shell or a
+// .env file would have.
+func unquote(s string) string {
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
+		return strings.TrimSpace(s[1 : len(s)-1])
+	}
+	return s
+}
+
 // ParseIdentityFile reads an age identity file, as age-keygen and
 // GenerateIdentityFile write it, and derives the recipients. It refuses a
-// file that others may read or write: it holds the key to every secret.
+// file that others may read or write: it holds the key to every secret. The
+// file may be a link (the user chose it), but must be a regular file of at
+// most 64 KiB; its content is never quoted in an error.
 func ParseIdentityFile(path string) (FileKey, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return FileKey{}, fmt.Errorf("read age identity file %s: %s", path, pathErr(err))
-	}
-	defer f.Close()
 	if runtime.GOOS != "windows" {
-		// Stat the open file, not the path, so the mode checked is the
-		// mode of what is read. Windows has no such mode bits.
-		st, err := f.Stat()
+		// Windows has no such mode bits.
+		st, err := os.Stat(path)
 		if err != nil {
 			return FileKey{}, fmt.Errorf("read age identity file %s: %s", path, pathErr(err))
 		}
-		if m := st.Mode().Perm(); m&0o077 != 0 {
+		if m := st.Mode().Perm(); st.Mode().IsRegular() && m&0o077 != 0 {
 			return FileKey{}, &FileError{
+				Kind: "age identity file",
 				Path: path,
-				Msg:  fmt.Sprintf("is an age identity that others may read (mode %04o); kage refuses to use it", m),
+				Msg:  fmt.Sprintf("is a key that others may read (mode %04o); kage refuses to use it", m),
 				Fix:  fmt.Sprintf(fixIdentityMod, path),
 			}
 		}
 	}
-	ids, err := age.ParseIdentities(f)
+	data, err := safefile.ReadFile(path, safefile.Options{Max: maxIdentityFile, Follow: true})
 	if err != nil {
-		return FileKey{}, fmt.Errorf("age identity file %s: %v", path, err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return FileKey{}, fmt.Errorf("read age identity file %s: %s", path, pathErr(err))
+		}
+		return FileKey{}, &IdentityError{Msg: "age identity file " + path + " " + safefile.Describe(err), Fix: "point the setting at the identity file itself", Err: err}
+	}
+	ids, err := parseIdentities(string(data), "age identity file "+path)
+	if err != nil {
+		return FileKey{}, err
 	}
 	return identityKey(ids, path)
 }
@@ -243,15 +381,29 @@ type File struct {
 	path string
 	key  FileKey
 	now  func() time.Time
+	seen string // the generation record; "" is SeenFileName beside path
 
-	mu   sync.Mutex
-	pass []byte // the passphrase once given, so one command asks once
+	mu    sync.Mutex
+	pass  []byte   // the passphrase once given, so one command asks once
+	keys  [][]byte // the MAC keys, derived once
+	canon string   // path, canonical: the generation record's key
 }
 
-// NewFile returns the file store kept in path, encrypted with key. Nothing
-// is read or asked for until the first call.
+// NewFile returns the file store kept in path, encrypted with key. It
+// records the generations it sees in SeenFileName beside path unless
+// WithSeenFile says otherwise. Nothing is read or asked for until the first
+// call.
 func NewFile(path string, key FileKey) *File {
 	return &File{path: path, key: key, now: time.Now}
+}
+
+// WithSeenFile keeps the generation record in seen — kage's data folder,
+// on this machine, when the secrets file may be in a synced or shared
+// folder that someone else could roll back — and returns f. Call it before
+// the first use.
+func (f *File) WithSeenFile(seen string) *File {
+	f.seen = seen
+	return f
 }
 
 // Path is the secrets file's path.
@@ -261,9 +413,89 @@ func (f *File) Path() string { return f.path }
 // scope and name.
 func (f *File) MaxValue(scope, name string) int { return MaxInput }
 
-type fileData struct {
-	Version int          `json:"version"`
-	Secrets []fileSecret `json:"secrets"`
+// envelope is the plaintext as parsed: version 2's payload, decoded and as
+// the bytes its MACs cover, and MACs; or version 1's secrets.
+type envelope struct {
+	version    int
+	payload    []byte
+	p          filePayload
+	macs       [][]byte
+	secrets    []fileSecret
+	hasPayload bool
+	hasMACs    bool
+	hasSecrets bool
+}
+
+var (
+	errNotObject = errors.New("not a JSON object")
+	errDuplicate = errors.New("a field given twice")
+	errUnknown   = errors.New("json: unknown field")
+)
+
+// parseEnvelope reads the plaintext's top-level object a field at a time,
+// so that the payload — nearly all of it — is scanned once to decode it,
+// and its bytes are taken from the same pass: kage env must not pay a
+// second decoding for the MAC. inPayload says the error is the payload's.
+func parseEnvelope(plain []byte) (e envelope, inPayload bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(plain))
+	dec.DisallowUnknownFields()
+	if t, err := dec.Token(); err != nil {
+		return e, false, err
+	} else if t != json.Delim('{') {
+		return e, false, errNotObject
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return e, false, err
+		}
+		key, _ := t.(string)
+		if seen[key] {
+			return e, false, errDuplicate
+		}
+		seen[key] = true
+		switch key {
+		case "version":
+			err = dec.Decode(&e.version)
+		case "macs":
+			e.hasMACs = true
+			err = dec.Decode(&e.macs)
+		case "secrets":
+			e.hasSecrets = true
+			err = dec.Decode(&e.secrets)
+		case "payload":
+			e.hasPayload = true
+			start := dec.InputOffset()
+			if err := dec.Decode(&e.p); err != nil {
+				return e, true, err
+			}
+			// From the end of the key to the end of the value: the
+			// colon and white space, then the value's exact bytes.
+			e.payload = bytes.TrimLeft(plain[start:dec.InputOffset()], " \t\r\n:")
+		default:
+			return e, false, errUnknown
+		}
+		if err != nil {
+			return e, false, err
+		}
+	}
+	if t, err := dec.Token(); err != nil {
+		return e, false, err
+	} else if t != json.Delim('}') {
+		return e, false, errNotObject
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return e, false, errTrailing
+	}
+	return e, false, nil
+}
+
+// filePayload is what the MACs cover, byte for byte as written.
+type filePayload struct {
+	Store      string       `json:"store"`
+	Generation uint64       `json:"generation"`
+	Secrets    []fileSecret `json:"secrets"`
 }
 
 type fileSecret struct {
@@ -351,12 +583,24 @@ func (f *File) GetMany(ctx context.Context, refs []Ref) (map[Ref][]byte, error) 
 }
 
 // read decrypts the current file without the lock: writers replace it
-// atomically, so a reader sees one version or the next, whole.
+// atomically, so a reader sees one version or the next, whole. A file that
+// is not authentic or older than the record is an error; a newer one than
+// the record brings the record forward.
 func (f *File) read(ctx context.Context) ([]fileSecret, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return f.load()
+	l, err := f.load()
+	if err != nil {
+		return nil, err
+	}
+	if l.distrust != nil {
+		return nil, l.distrust
+	}
+	if l.exists && l.store != "" && (!l.seenOK || l.gen > l.seen.Generation) {
+		f.rememberRead(seenRecord{Store: l.store, Generation: l.gen})
+	}
+	return l.secrets, nil
 }
 
 // update runs fn on the current secrets under the lock and writes what it
@@ -372,15 +616,19 @@ func (f *File) update(ctx context.Context, fn func([]fileSecret) ([]fileSecret, 
 		return err
 	}
 	defer unlock()
-	secrets, err := f.load()
+	l, err := f.load()
 	if err != nil {
 		return err
 	}
-	secrets, err = fn(secrets)
+	if l.distrust != nil {
+		return l.distrust
+	}
+	secrets, err := fn(l.secrets)
 	if err != nil {
 		return err
 	}
-	return f.write(secrets)
+	_, err = f.write(ctx, l, secrets, false)
+	return err
 }
 
 // lock takes the file's lock, creating its folder 0700 if needed, and
@@ -395,52 +643,193 @@ func (f *File) lock(ctx context.Context) (unlock func(), err error) {
 	return unlock, nil
 }
 
-// load reads and decrypts the file. A missing file is an empty store; any
-// other failure is an error, never an empty store.
-func (f *File) load() ([]fileSecret, error) {
-	file, err := os.Open(f.path)
+// loaded is one version of the file as load found it.
+type loaded struct {
+	secrets []fileSecret
+	exists  bool
+	// store and gen are the file's store ID and generation; for a missing
+	// file, the record's, so the next write continues the store.
+	store string
+	gen   uint64
+	// seen is the record of this file, if seenOK.
+	seen   seenRecord
+	seenOK bool
+	// distrust is why the file, which decrypts and parses, may not be
+	// used as it is (ErrNotAuthentic, ErrRolledBack); nil when it may.
+	distrust error
+}
+
+// load reads, decrypts and checks the file. A missing file is an empty
+// store; any other failure is an error, never an empty store.
+func (f *File) load() (loaded, error) { return f.loadFor(false) }
+
+// loadFor is load; for Accept, an unusable record counts as none.
+func (f *File) loadFor(accept bool) (loaded, error) {
+	var l loaded
+	// The record first, then the file: a writer records a generation only
+	// once its file is in place, so the file opened next is at least as
+	// new as the record read here — never a false rollback.
+	seen, ok, err := f.lookupSeen()
+	if err != nil && !accept {
+		return l, err
+	}
+	l.seen, l.seenOK = seen, ok
+	raw, err := safefile.ReadFile(f.path, safefile.Options{Max: maxFileSize})
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		l.store, l.gen = seen.Store, seen.Generation
+		return l, nil
 	}
 	if err != nil {
-		return nil, &FileError{Path: f.path, Msg: "cannot be read: " + pathErr(err), Fix: "check the file's owner and mode (kage writes it 0600)", Err: err}
+		return l, f.unreadable(err)
 	}
-	defer file.Close()
+	l.exists = true
 	ids, err := f.identities()
 	if err != nil {
-		return nil, err
+		return l, err
 	}
-	r, err := age.Decrypt(bufio.NewReader(file), ids...)
+	r, err := age.Decrypt(bytes.NewReader(raw), ids...)
 	if err != nil {
-		return nil, f.decryptError(err)
+		return l, f.decryptError(err)
 	}
 	plain, err := io.ReadAll(r)
 	if err != nil {
-		return nil, f.corrupt("is truncated or damaged: "+err.Error(), err)
+		return l, f.corrupt("is truncated or damaged: "+err.Error(), err)
 	}
-	var d fileData
-	dec := json.NewDecoder(bytes.NewReader(plain))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
-		return nil, f.corrupt("decrypts but is not kage's format: "+err.Error(), err)
+	env, inPayload, err := parseEnvelope(plain)
+	if err != nil {
+		where := "decrypts but "
+		if inPayload {
+			where = "decrypts but its payload "
+		}
+		return l, f.corrupt(where+jsonProblem(err), err)
 	}
-	if dec.More() {
-		return nil, f.corrupt("decrypts but has data after kage's content", nil)
+	legacy := false
+	switch env.version {
+	case legacyVersion:
+		if env.hasPayload || env.hasMACs {
+			return l, f.corrupt("decrypts but is not kage's format: version 1 has no payload", nil)
+		}
+		legacy = true
+		l.secrets = env.secrets
+	case fileVersion:
+		if env.hasSecrets || !env.hasPayload {
+			return l, f.corrupt("decrypts but is not kage's format: version 2 keeps its secrets in its payload", nil)
+		}
+		if !validStoreID(env.p.Store) {
+			return l, f.corrupt("decrypts but has no valid store ID", nil)
+		}
+		l.secrets, l.store, l.gen = env.p.Secrets, env.p.Store, env.p.Generation
+	default:
+		return l, &FileError{Path: f.path, Msg: fmt.Sprintf("has version %d; this kage reads version %d", env.version, fileVersion), Fix: "use the kage that wrote it; this one never writes over it"}
 	}
-	if d.Version != fileVersion {
-		return nil, &FileError{Path: f.path, Msg: fmt.Sprintf("has version %d; this kage reads version %d", d.Version, fileVersion), Fix: "use the kage that wrote it; this one never writes over it"}
-	}
-	for i, s := range d.Secrets {
+	for i, s := range l.secrets {
 		switch {
 		case s.Scope == "" || s.Name == "":
-			return nil, f.corrupt("decrypts but an entry lacks its scope or name", nil)
+			return l, f.corrupt("decrypts but an entry lacks its scope or name", nil)
 		case s.Value == nil:
-			return nil, f.corrupt(fmt.Sprintf("decrypts but %s in %s has no value", s.Name, s.Scope), nil)
-		case findSecret(d.Secrets[:i], s.Scope, s.Name) >= 0:
-			return nil, f.corrupt(fmt.Sprintf("decrypts but holds %s in %s twice", s.Name, s.Scope), nil)
+			return l, f.corrupt(fmt.Sprintf("decrypts but %s in %s has no value", quoteText(s.Name), quoteText(s.Scope)), nil)
+		case findSecret(l.secrets[:i], s.Scope, s.Name) >= 0:
+			return l, f.corrupt(fmt.Sprintf("decrypts but holds %s in %s twice", quoteText(s.Name), quoteText(s.Scope)), nil)
 		}
 	}
-	return d.Secrets, nil
+	l.distrust = f.trust(l, legacy, env)
+	return l, nil
+}
+
+// trust says why a file that decrypts may not be used as it is: no MAC
+// from the identity (a passphrase file needs none: only the passphrase
+// writes it), or older than the record.
+func (f *File) trust(l loaded, legacy bool, env envelope) error {
+	if f.key.Passphrase == nil {
+		if legacy {
+			return &FileError{Path: f.path, Msg: "has no proof that kage wrote it: an older kage wrote it, or someone who has only its public key (age1…) forged it", Fix: fixAccept, Err: ErrNotAuthentic}
+		}
+		if ok, err := f.verifyPayload(env.payload, env.macs); !ok {
+			return &FileError{Path: f.path, Msg: "was not written by kage with this identity: it decrypts, but its MAC does not match (someone who has only the public key, age1…, can write such a file)", Fix: fixAccept, Err: errors.Join(ErrNotAuthentic, err)}
+		}
+	}
+	if !l.seenOK {
+		return nil
+	}
+	switch {
+	case legacy:
+		return &FileError{Path: f.path, Msg: fmt.Sprintf("is in an older kage's format, but kage last saw generation %d of this store here: an older copy was put back", l.seen.Generation), Fix: fixRolledBack, Err: ErrRolledBack}
+	case l.store != l.seen.Store:
+		return &FileError{Path: f.path, Msg: "is not the store kage last saw at this path: another secrets file was put in its place", Fix: fixRolledBack, Err: ErrRolledBack}
+	case l.gen < l.seen.Generation:
+		return &FileError{Path: f.path, Msg: fmt.Sprintf("is generation %d, older than generation %d that kage last saw here: an older copy was put back", l.gen, l.seen.Generation), Fix: fixRolledBack, Err: ErrRolledBack}
+	}
+	return nil
+}
+
+// unreadable words an error of safefile.ReadFile on the secrets file.
+func (f *File) unreadable(err error) error {
+	fix := "check the file's owner and mode (kage writes it 0600)"
+	switch {
+	case errors.Is(err, syscall.ELOOP):
+		fix = "kage reads its secrets file only as a plain file: point [secrets] file in config.toml at the file itself"
+	case errors.Is(err, safefile.ErrNotRegular), errors.Is(err, safefile.ErrTooLarge):
+		fix = fixCorrupt
+	}
+	return &FileError{Path: f.path, Msg: safefile.Describe(err), Fix: fix, Err: err}
+}
+
+// decodeStrict decodes one JSON value into v: unknown fields and anything
+// after the value are errors.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errTrailing
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errTrailing
+	}
+	return nil
+}
+
+var errTrailing = errors.New("data after the JSON value")
+
+// jsonProblem words a decoding error without quoting the input: encoding/json
+// and the decoders it calls put bytes of it (a character, a field name, a
+// time) in their messages, and the input holds secrets.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var b64 base64.CorruptInputError
+	var tpe *time.ParseError
+	switch {
+	case errors.Is(err, errTrailing):
+		return "has data after kage's content"
+	case errors.Is(err, errNotObject), errors.Is(err, errDuplicate):
+		return "is not kage's format: " + err.Error()
+	case errors.As(err, &syn):
+		return "is not kage's format: not JSON (at byte " + strconv.FormatInt(syn.Offset, 10) + ")"
+	case errors.As(err, &typ):
+		return "is not kage's format: " + typ.Field + " has the wrong type"
+	case errors.As(err, &b64):
+		return "is not kage's format: a value is not base64"
+	case errors.As(err, &tpe):
+		return "is not kage's format: a time is not RFC 3339"
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return "is not kage's format: a field kage does not know"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "is not kage's format: the JSON ends early"
+	}
+	return "is not kage's format"
+}
+
+// quoteText quotes a name or scope read from the file for a message: Go
+// quoting, so that no control character reaches the terminal.
+func quoteText(s string) string {
+	q := strconv.Quote(s)
+	if q == `"`+s+`"` {
+		return s
+	}
+	return q
 }
 
 func (f *File) corrupt(msg string, err error) error {
@@ -479,13 +868,14 @@ func (f *File) decryptError(err error) error {
 	return e
 }
 
-// write encrypts secrets into a temporary file beside the target and
-// renames it into place. The plaintext exists only in memory: age encrypts
-// each chunk before it is written.
-func (f *File) write(secrets []fileSecret) error {
+// write encrypts secrets into a temporary file beside the target, renames
+// it into place and then records its generation, one more than l's or the
+// record's. The plaintext exists only in memory: age encrypts each chunk
+// before it is written. force (Accept) sets the record whatever it held.
+func (f *File) write(ctx context.Context, l loaded, secrets []fileSecret, force bool) (uint64, error) {
 	recipients, err := f.recipients()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	slices.SortFunc(secrets, func(a, b fileSecret) int {
 		return cmpRef(a.Name, a.Scope, b.Name, b.Scope)
@@ -493,9 +883,41 @@ func (f *File) write(secrets []fileSecret) error {
 	if secrets == nil {
 		secrets = []fileSecret{}
 	}
-	plain, err := json.Marshal(fileData{Version: fileVersion, Secrets: secrets})
+	store := l.store
+	if store == "" {
+		if store, err = newStoreID(); err != nil {
+			return 0, err
+		}
+	}
+	gen := max(l.gen, l.seen.Generation) + 1
+	payload, err := json.Marshal(filePayload{Store: store, Generation: gen, Secrets: secrets})
 	if err != nil {
-		return err
+		return 0, err
+	}
+	var macs [][]byte
+	if f.key.Passphrase == nil {
+		if macs, err = f.signPayload(payload); err != nil {
+			return 0, err
+		}
+	}
+	// Put together by hand, so that the payload's bytes in the file are
+	// exactly the bytes the MACs cover.
+	var plain bytes.Buffer
+	fmt.Fprintf(&plain, `{"version":%d,"payload":`, fileVersion)
+	plain.Write(payload)
+	if len(macs) > 0 {
+		m, err := json.Marshal(macs)
+		if err != nil {
+			return 0, err
+		}
+		plain.WriteString(`,"macs":`)
+		plain.Write(m)
+	}
+	plain.WriteByte('}')
+	// age adds 16 bytes a 64 KiB chunk and a header: keep well under
+	// what a read accepts.
+	if plain.Len() > maxFileSize-maxFileSize/64 {
+		return 0, &FileError{Path: f.path, Msg: fmt.Sprintf("would grow past %s; kage reads no larger secrets file", safefile.Size(maxFileSize)), Fix: "delete secrets you no longer need"}
 	}
 	tmp, err := writeTemp(f.path, "secrets file "+f.path, func(out io.Writer) error {
 		// Encrypted on its way to the disk: no plain text ever is.
@@ -504,7 +926,7 @@ func (f *File) write(secrets []fileSecret) error {
 		if err != nil {
 			return err
 		}
-		if _, err := w.Write(plain); err != nil {
+		if _, err := w.Write(plain.Bytes()); err != nil {
 			return err
 		}
 		if err := w.Close(); err != nil {
@@ -513,14 +935,22 @@ func (f *File) write(secrets []fileSecret) error {
 		return buf.Flush()
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := os.Rename(tmp, f.path); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("replace secrets file %s: %s", f.path, pathErr(err))
+		return 0, fmt.Errorf("replace secrets file %s: %s", f.path, pathErr(err))
 	}
 	syncDir(filepath.Dir(f.path))
-	return nil
+	// After the rename, never before: a record ahead of the file would
+	// make a reader take the current file for a rolled-back one. A
+	// failure here leaves the record behind, which the next read of this
+	// file brings forward; only Accept must record.
+	rerr := f.remember(ctx, seenRecord{Store: store, Generation: gen}, force)
+	if force && rerr != nil {
+		return 0, rerr
+	}
+	return gen, nil
 }
 
 // identities returns what decrypts the file, asking for the passphrase if

@@ -3,6 +3,9 @@ package keyring_test
 import (
 	"bytes"
 	"context"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -13,9 +16,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 	"github.com/kage-cli/kage/keyring"
@@ -291,8 +296,18 @@ func TestFileCorrupt(t *testing.T) {
 		{name: "not JSON", plain: "hello", msg: "decrypts but is not kage's format"},
 		{name: "unknown field", plain: `{"version":1,"secrets":[],"extra":1}`, msg: "decrypts but is not kage's format"},
 		{name: "trailing data", plain: `{"version":1,"secrets":[]} {}`, msg: "decrypts but has data after"},
-		{name: "no version", plain: `{"secrets":[]}`, msg: "has version 0; this kage reads version 1"},
-		{name: "newer version", plain: `{"version":2,"secrets":[]}`, msg: "has version 2; this kage reads version 1"},
+		{name: "no version", plain: `{"secrets":[]}`, msg: "has version 0; this kage reads version 2"},
+		{name: "newer version", plain: `{"version":3,"secrets":[]}`, msg: "has version 3; this kage reads version 2"},
+		{name: "version 2 without payload", plain: `{"version":2,"secrets":[]}`, msg: "version 2 keeps its secrets in its payload"},
+		{name: "version 1 with payload", plain: `{"version":1,"payload":{}}`, msg: "version 1 has no payload"},
+		{name: "payload not an object", plain: `{"version":2,"payload":[1]}`, msg: "its payload is not kage's format"},
+		{name: "payload without store", plain: `{"version":2,"payload":{"generation":1,"secrets":[]}}`, msg: "has no valid store ID"},
+		{name: "unknown payload field", plain: `{"version":2,"payload":{"store":"00000000000000000000000000000000","generation":1,"secrets":[],"x":1}}`, msg: "a field kage does not know"},
+		{name: "bad time", plain: `{"version":1,"secrets":[{"scope":"global","name":"A","value":"eA==","created":"SECRETTIME"}]}`, msg: "a time is not RFC 3339"},
+		{name: "bad base64", plain: `{"version":1,"secrets":[{"scope":"global","name":"A","value":"SECRET*VALUE"}]}`, msg: "a value is not base64"},
+		{name: "field twice", plain: `{"version":2,"version":2,"payload":{}}`, msg: "a field given twice"},
+		{name: "not an object", plain: `[{"version":2}]`, msg: "not a JSON object"},
+		{name: "syntax", plain: `{"version":1,"secrets":[{"scope":"global","name":"A","value":SECRETVALUE}]}`, msg: "not JSON (at byte"},
 		{name: "no name", plain: `{"version":1,"secrets":[{"scope":"global","value":"eA=="}]}`, msg: "lacks its scope or name"},
 		{name: "no value", plain: `{"version":1,"secrets":[{"scope":"global","name":"A"}]}`, msg: "A in global has no value"},
 		{name: "twice", plain: `{"version":1,"secrets":[{"scope":"global","name":"A","value":"eA=="},{"scope":"global","name":"A","value":"eQ=="}]}`, msg: "holds A in global twice"},
@@ -322,6 +337,11 @@ func TestFileCorrupt(t *testing.T) {
 				}
 				if h := fe.Hint(); h == "" {
 					t.Errorf("%s: no hint", op)
+				}
+				// encoding/json quotes its input in its errors: never
+				// a byte of the plaintext in kage's.
+				if strings.Contains(err.Error(), "SECRET") {
+					t.Errorf("%s: the message quotes the plaintext: %v", op, err)
 				}
 			}
 			wantUntouched(t, dir, before)
@@ -386,11 +406,14 @@ func TestFileModes(t *testing.T) {
 	if err := f.Set(bg, "global", "B", []byte("b")); err != nil {
 		t.Fatal(err)
 	}
+	seen := filepath.Join(dir, keyring.SeenFileName)
 	for p, want := range map[string]fs.FileMode{
 		filepath.Dir(dir): 0o700 | fs.ModeDir,
 		dir:               0o700 | fs.ModeDir,
 		path:              0o600,
 		path + ".lock":    0o600,
+		seen:              0o600,
+		seen + ".lock":    0o600,
 	} {
 		st, err := os.Stat(p)
 		if err != nil {
@@ -401,8 +424,8 @@ func TestFileModes(t *testing.T) {
 		}
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
-		t.Errorf("folder holds %d files, want the store and its lock: %v", len(entries), entries)
+	if len(entries) != 4 {
+		t.Errorf("folder holds %d files, want the store, the generation record and their locks: %v", len(entries), entries)
 	}
 }
 
@@ -412,13 +435,13 @@ func TestFileModes(t *testing.T) {
 func TestFileNoPlaintext(t *testing.T) {
 	for _, mode := range []string{"identity", "passphrase"} {
 		t.Run(mode, func(t *testing.T) {
-			dir := t.TempDir()
+			dir, seenDir := t.TempDir(), t.TempDir()
 			path := filepath.Join(dir, keyring.FileName)
 			key := newIdentityKey(t)
 			if mode == "passphrase" {
 				key = passKey("pw", nil)
 			}
-			f := keyring.NewFile(path, key)
+			f := keyring.NewFile(path, key).WithSeenFile(filepath.Join(seenDir, keyring.SeenFileName))
 			value := []byte("VALUE-CANARY-7f3a9c")
 			needles := []string{
 				"VALUE-CANARY-7f3a9c", base64.StdEncoding.EncodeToString(value),
@@ -431,6 +454,15 @@ func TestFileNoPlaintext(t *testing.T) {
 					for _, n := range needles {
 						if strings.Contains(strings.ToLower(data), strings.ToLower(n)) {
 							t.Fatalf("after %s, %s holds %q in plain text", after, p, n)
+						}
+					}
+				}
+				// The generation record is JSON of its own, but holds
+				// nothing of a secret.
+				for p, data := range snapshot(t, seenDir) {
+					for _, n := range needles[:6] {
+						if strings.Contains(strings.ToLower(data), strings.ToLower(n)) {
+							t.Fatalf("after %s, %s holds %q", after, p, n)
 						}
 					}
 				}
@@ -497,16 +529,36 @@ func TestFileFormat(t *testing.T) {
 	}
 	plain, _ := io.ReadAll(r)
 	var d struct {
-		Version int `json:"version"`
-		Secrets []struct {
-			Scope, Name, Value, Created, Updated string
-		} `json:"secrets"`
+		Version int             `json:"version"`
+		Payload json.RawMessage `json:"payload"`
+		MACs    [][]byte        `json:"macs"`
 	}
 	if err := json.Unmarshal(plain, &d); err != nil {
 		t.Fatalf("%v in %s", err, plain)
 	}
-	if d.Version != 1 || len(d.Secrets) != 2 || d.Secrets[0].Name != "A_FIRST" || d.Secrets[1].Value != base64.StdEncoding.EncodeToString([]byte{0xff, 'a', '\n'}) || d.Secrets[1].Created == "" {
+	var p struct {
+		Store      string `json:"store"`
+		Generation uint64 `json:"generation"`
+		Secrets    []struct {
+			Scope, Name, Value, Created, Updated string
+		} `json:"secrets"`
+	}
+	if err := json.Unmarshal(d.Payload, &p); err != nil {
+		t.Fatalf("%v in %s", err, plain)
+	}
+	if d.Version != 2 || len(p.Store) != 32 || p.Generation != 2 || len(p.Secrets) != 2 || p.Secrets[0].Name != "A_FIRST" || p.Secrets[1].Value != base64.StdEncoding.EncodeToString([]byte{0xff, 'a', '\n'}) || p.Secrets[1].Created == "" {
 		t.Fatalf("plaintext = %s", plain)
+	}
+	// The MAC is as documented: HMAC-SHA256 of the payload's bytes, keyed
+	// by HKDF-SHA256 from the identity's text under kage's label.
+	mk, err := hkdf.Key(sha256.New, []byte(key.Identities[0].(fmt.Stringer).String()), nil, "kage secrets.age payload MAC v2", 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := hmac.New(sha256.New, mk)
+	h.Write(d.Payload)
+	if len(d.MACs) != 1 || !hmac.Equal(d.MACs[0], h.Sum(nil)) {
+		t.Fatalf("macs = %x, want [%x]", d.MACs, h.Sum(nil))
 	}
 }
 
@@ -639,7 +691,10 @@ func TestFileHelperProcess(t *testing.T) {
 }
 
 // TestFileConcurrentProcesses has separate processes write at once: the
-// lock must hold across processes, not only goroutines.
+// lock must hold across processes, not only goroutines. Readers, each a new
+// File as a new kage process would be, read all along: a reader never
+// takes the file for a rolled-back one, however it falls between a
+// writer's rename and its record.
 func TestFileConcurrentProcesses(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
@@ -660,12 +715,39 @@ func TestFileConcurrentProcesses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	k, _ := keyring.ParseIdentity(id.String())
+	stop := make(chan struct{})
+	var reads atomic.Int32
+	readErrs := make(chan error, 4)
+	for range cap(readErrs) {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					readErrs <- nil
+					return
+				default:
+				}
+				if _, err := keyring.NewFile(path, k).List(bg); err != nil {
+					readErrs <- err
+					return
+				}
+				reads.Add(1)
+			}
+		}()
+	}
 	for w, c := range cmds {
 		if err := c.Wait(); err != nil {
 			t.Errorf("writer %d: %v\n%s", w, err, outs[w])
 		}
 	}
-	k, _ := keyring.ParseIdentity(id.String())
+	close(stop)
+	for range cap(readErrs) {
+		if err := <-readErrs; err != nil {
+			t.Errorf("a reader failed: %v", err)
+		}
+	}
+	t.Logf("%d reads while the writers wrote", reads.Load())
 	f := keyring.NewFile(path, k)
 	es, err := f.List(bg)
 	if err != nil {
@@ -701,5 +783,524 @@ func TestFileCanceled(t *testing.T) {
 	}
 	if _, err := f.List(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("List with a canceled context: %v", err)
+	}
+}
+
+// recipientOf is the public key of k's first identity: what kage init
+// prints and identity.txt shows, and what anyone may have.
+func recipientOf(t *testing.T, k keyring.FileKey) *age.X25519Recipient {
+	t.Helper()
+	r, ok := k.Recipients[0].(*age.X25519Recipient)
+	if !ok {
+		t.Fatalf("recipient %T", k.Recipients[0])
+	}
+	return r
+}
+
+// encryptToRecipients writes plain as an age file to path: all it takes is
+// the recipients.
+func encryptToRecipients(t *testing.T, path, plain string, rs ...age.Recipient) {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, rs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, plain)
+	w.Close()
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// decryptFile returns the plaintext of the secrets file at path.
+func decryptFile(t *testing.T, path string, ids ...age.Identity) []byte {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := age.Decrypt(bytes.NewReader(raw), ids...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plain
+}
+
+func macWith(key []byte, payload string) string {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte(payload))
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+// wantRefused checks that every operation on a fresh File (a new kage
+// process) fails with target, names the file, hints the deliberate step,
+// and changes nothing in dir.
+func wantRefused(t *testing.T, open func() *keyring.File, dir string, target error, says string) {
+	t.Helper()
+	before := snapshot(t, dir)
+	for op, err := range everyOp(open()) {
+		if !errors.Is(err, target) {
+			t.Errorf("%s: %v, want %v", op, err, target)
+			continue
+		}
+		if !strings.Contains(err.Error(), says) || !strings.Contains(err.Error(), "secrets file ") {
+			t.Errorf("%s: %q, want it to say %q", op, err, says)
+		}
+		if h := hintOf(err); !strings.Contains(h, "kage doctor --fix") {
+			t.Errorf("%s: hint %q does not say how to accept it", op, h)
+		}
+	}
+	wantUntouched(t, dir, before)
+}
+
+// TestFileForgedWithRecipient writes secrets files as someone who has only
+// the public key (age1…) can: in the old format, and in the new one with
+// no MAC, an empty or random MAC, or one keyed from the public key itself.
+// Each is refused by every operation, and what it holds is never returned.
+func TestFileForgedWithRecipient(t *testing.T) {
+	key := newIdentityKey(t)
+	rcpt := recipientOf(t, key)
+	evil := `[{"scope":"global","name":"LD_PRELOAD","value":"L3RtcC9ldmlsLnNv","created":"2026-01-01T00:00:00Z","updated":"2026-01-01T00:00:00Z"}]`
+	payload := `{"store":"0123456789abcdef0123456789abcdef","generation":99,"secrets":` + evil + `}`
+	guess, _ := hkdf.Key(sha256.New, []byte(rcpt.String()), nil, "kage secrets.age payload MAC v2", 32)
+	random := make([]byte, 32)
+	forged := map[string]string{
+		"old format":                   `{"version":1,"secrets":` + evil + `}`,
+		"no MAC":                       `{"version":2,"payload":` + payload + `}`,
+		"empty MAC list":               `{"version":2,"payload":` + payload + `,"macs":[]}`,
+		"random MAC":                   `{"version":2,"payload":` + payload + `,"macs":["` + base64.StdEncoding.EncodeToString(random) + `"]}`,
+		"MAC keyed from the recipient": `{"version":2,"payload":` + payload + `,"macs":["` + macWith(guess, payload) + `"]}`,
+	}
+	for name, plain := range forged {
+		for _, existing := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/existing=%v", name, existing), func(t *testing.T) {
+				dir := t.TempDir()
+				path := filepath.Join(dir, keyring.FileName)
+				open := func() *keyring.File { return keyring.NewFile(path, key) }
+				if existing {
+					// The user's own store, replaced by the forgery.
+					if err := open().Set(bg, "global", "API_KEY", []byte("mine")); err != nil {
+						t.Fatal(err)
+					}
+				}
+				encryptToRecipients(t, path, plain, rcpt)
+				if v, err := open().Get(bg, "global", "LD_PRELOAD"); err == nil {
+					t.Fatalf("the forged file was read: LD_PRELOAD = %q", v)
+				}
+				wantRefused(t, open, dir, keyring.ErrNotAuthentic, "public key")
+			})
+		}
+	}
+}
+
+// TestFileMACTamper changes a store kage wrote without its identity: a value
+// edited inside the payload, the MAC of another identity's store, one bit
+// of the MAC. Each is refused; then the deliberate step takes it.
+func TestFileMACTamper(t *testing.T) {
+	key, other := newIdentityKey(t), newIdentityKey(t)
+	rcpt := recipientOf(t, key)
+	valid := func(t *testing.T, k keyring.FileKey) (path string, env map[string]json.RawMessage) {
+		path = filepath.Join(t.TempDir(), keyring.FileName)
+		if err := keyring.NewFile(path, k).Set(bg, "global", "API_KEY", []byte("original")); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(decryptFile(t, path, k.Identities...), &env); err != nil {
+			t.Fatal(err)
+		}
+		return path, env
+	}
+	otherPath, otherEnv := valid(t, other)
+	_ = otherPath
+	tamper := map[string]func(env map[string]json.RawMessage){
+		"value edited": func(env map[string]json.RawMessage) {
+			env["payload"] = bytes.Replace(env["payload"], []byte(base64.StdEncoding.EncodeToString([]byte("original"))), []byte(base64.StdEncoding.EncodeToString([]byte("attacker"))), 1)
+		},
+		"generation raised": func(env map[string]json.RawMessage) {
+			env["payload"] = bytes.Replace(env["payload"], []byte(`"generation":1`), []byte(`"generation":1000`), 1)
+		},
+		"another identity's MAC": func(env map[string]json.RawMessage) {
+			env["payload"], env["macs"] = otherEnv["payload"], otherEnv["macs"]
+		},
+		"MAC bit flipped": func(env map[string]json.RawMessage) {
+			var macs [][]byte
+			json.Unmarshal(env["macs"], &macs)
+			macs[0][7] ^= 1
+			env["macs"], _ = json.Marshal(macs)
+		},
+	}
+	for name, fn := range tamper {
+		t.Run(name, func(t *testing.T) {
+			path, env := valid(t, key)
+			fn(env)
+			plain, _ := json.Marshal(env)
+			encryptToRecipients(t, path, string(plain), rcpt)
+			open := func() *keyring.File { return keyring.NewFile(path, key) }
+			wantRefused(t, open, filepath.Dir(path), keyring.ErrNotAuthentic, "MAC does not match")
+			a, err := open().Accept(bg)
+			if err != nil || a.Secrets != 1 || !strings.Contains(a.Was, "MAC does not match") {
+				t.Fatalf("Accept = %+v, %v", a, err)
+			}
+			if _, err := open().List(bg); err != nil {
+				t.Fatalf("List after Accept: %v", err)
+			}
+		})
+	}
+}
+
+// TestFileSeveralIdentities: a store written with two identities is
+// authentic to a reader that holds either one, as either one decrypts it —
+// X25519 identities and post-quantum hybrid ones alike.
+func TestFileSeveralIdentities(t *testing.T) {
+	hybrid := func(t testing.TB) keyring.FileKey {
+		id, err := age.GenerateHybridIdentity()
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := keyring.ParseIdentity(id.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	for name, gen := range map[string]func(testing.TB) keyring.FileKey{
+		"X25519": newIdentityKey,
+		"hybrid": hybrid,
+	} {
+		t.Run(name, func(t *testing.T) {
+			a, b := gen(t), gen(t)
+			both := keyring.FileKey{Identities: append(slices.Clone(a.Identities), b.Identities...)}
+			path := filepath.Join(t.TempDir(), keyring.FileName)
+			if err := keyring.NewFile(path, both).Set(bg, "global", "A", []byte("a")); err != nil {
+				t.Fatal(err)
+			}
+			for which, k := range map[string]keyring.FileKey{"first": a, "second": b} {
+				if v, err := keyring.NewFile(path, k).Get(bg, "global", "A"); err != nil || string(v) != "a" {
+					t.Errorf("%s identity alone: %q, %v", which, v, err)
+				}
+			}
+		})
+	}
+}
+
+// TestFileRollback puts an older copy of the store back after a rotation:
+// every operation refuses it, in a new process too, until the deliberate
+// step; after that the copy it accepted is the newest, and the copy put
+// back again is refused again.
+func TestFileRollback(t *testing.T) {
+	for _, mode := range []string{"identity", "passphrase"} {
+		t.Run(mode, func(t *testing.T) {
+			key := newIdentityKey(t)
+			if mode == "passphrase" {
+				key = passKey("pw", nil)
+			}
+			dir := t.TempDir()
+			path := filepath.Join(dir, keyring.FileName)
+			seen := filepath.Join(t.TempDir(), keyring.SeenFileName)
+			open := func() *keyring.File { return keyring.NewFile(path, key).WithSeenFile(seen) }
+			if err := open().Set(bg, "global", "API_KEY", []byte("leaked-old")); err != nil {
+				t.Fatal(err)
+			}
+			old, _ := os.ReadFile(path)
+			if err := open().Set(bg, "global", "API_KEY", []byte("rotated")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, old, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if v, err := open().Get(bg, "global", "API_KEY"); err == nil {
+				t.Fatalf("the rolled-back file was read: %q", v)
+			}
+			wantRefused(t, open, dir, keyring.ErrRolledBack, "is generation 1, older than generation 2")
+
+			a, err := open().Accept(bg)
+			if err != nil || a.Generation != 3 || a.Secrets != 1 || !strings.Contains(a.Was, "older") {
+				t.Fatalf("Accept = %+v, %v", a, err)
+			}
+			if v, err := open().Get(bg, "global", "API_KEY"); err != nil || string(v) != "leaked-old" {
+				t.Fatalf("after Accept: %q, %v", v, err)
+			}
+			if err := os.WriteFile(path, old, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			wantRefused(t, open, dir, keyring.ErrRolledBack, "older than generation 3")
+		})
+	}
+}
+
+// TestFileReplacedByAnotherStore puts in place of the store another one
+// written with the same identity, newer by its own count: refused too.
+func TestFileReplacedByAnotherStore(t *testing.T) {
+	key := newIdentityKey(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, keyring.FileName)
+	seen := filepath.Join(t.TempDir(), keyring.SeenFileName)
+	open := func() *keyring.File { return keyring.NewFile(path, key).WithSeenFile(seen) }
+	if err := open().Set(bg, "global", "A", []byte("mine")); err != nil {
+		t.Fatal(err)
+	}
+	otherPath := filepath.Join(t.TempDir(), keyring.FileName)
+	for i := range 5 {
+		if err := keyring.NewFile(otherPath, key).Set(bg, "global", "A", fmt.Appendf(nil, "other %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other, _ := os.ReadFile(otherPath)
+	os.WriteFile(path, other, 0o600)
+	wantRefused(t, open, dir, keyring.ErrRolledBack, "not the store kage last saw")
+}
+
+// TestFileSharedFolder: two machines share the secrets file (a synced
+// folder), each with its own record. A write on one is brought forward by
+// a read on the other, so an old copy put in the folder is refused on both.
+func TestFileSharedFolder(t *testing.T) {
+	key := newIdentityKey(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, keyring.FileName)
+	m1 := func() *keyring.File {
+		return keyring.NewFile(path, key).WithSeenFile(filepath.Join(dir, "m1", keyring.SeenFileName))
+	}
+	m2 := func() *keyring.File {
+		return keyring.NewFile(path, key).WithSeenFile(filepath.Join(dir, "m2", keyring.SeenFileName))
+	}
+	if err := m1().Set(bg, "global", "A", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m2().List(bg); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(path)
+	if err := m1().Set(bg, "global", "A", []byte("2")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := m2().Get(bg, "global", "A"); err != nil || string(v) != "2" {
+		t.Fatalf("m2 reads %q, %v", v, err)
+	}
+	os.WriteFile(path, old, 0o600)
+	for name, open := range map[string]func() *keyring.File{"m1": m1, "m2": m2} {
+		if _, err := open().List(bg); !errors.Is(err, keyring.ErrRolledBack) {
+			t.Errorf("%s reads the old copy: %v", name, err)
+		}
+	}
+}
+
+// TestFileLegacyFormat: a file of kage's old format has no MAC, so with an
+// identity it is indistinguishable from a forgery and refused until
+// accepted, which rewrites it in the new format. With a passphrase it is
+// authentic (only the passphrase writes it) and read; the next write
+// upgrades it, and the old copy put back is then refused.
+func TestFileLegacyFormat(t *testing.T) {
+	legacy := `{"version":1,"secrets":[{"scope":"global","name":"A","value":"YQ==","created":"2026-01-01T00:00:00Z","updated":"2026-01-01T00:00:00Z"}]}`
+	t.Run("identity", func(t *testing.T) {
+		key := newIdentityKey(t)
+		dir := t.TempDir()
+		path := filepath.Join(dir, keyring.FileName)
+		encryptTo(t, path, key, legacy)
+		open := func() *keyring.File { return keyring.NewFile(path, key) }
+		wantRefused(t, open, dir, keyring.ErrNotAuthentic, "an older kage wrote it")
+		a, err := open().Accept(bg)
+		if err != nil || a.Generation != 1 || a.Secrets != 1 || !strings.Contains(a.Was, "older kage") {
+			t.Fatalf("Accept = %+v, %v", a, err)
+		}
+		if v, err := open().Get(bg, "global", "A"); err != nil || string(v) != "a" {
+			t.Fatalf("after Accept: %q, %v", v, err)
+		}
+		if plain := decryptFile(t, path, key.Identities...); !bytes.HasPrefix(plain, []byte(`{"version":2,"payload":{"store":"`)) {
+			t.Fatalf("accepted file: %s", plain)
+		}
+	})
+	t.Run("passphrase", func(t *testing.T) {
+		key := passKey("pw", nil)
+		dir := t.TempDir()
+		path := filepath.Join(dir, keyring.FileName)
+		r, err := age.NewScryptRecipient("pw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.SetWorkFactor(testWorkFactor)
+		encryptToRecipients(t, path, legacy, r)
+		old, _ := os.ReadFile(path)
+		open := func() *keyring.File { return keyring.NewFile(path, key) }
+		if v, err := open().Get(bg, "global", "A"); err != nil || string(v) != "a" {
+			t.Fatalf("old passphrase file: %q, %v", v, err)
+		}
+		if err := open().Set(bg, "global", "B", []byte("b")); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(path, old, 0o600)
+		wantRefused(t, open, dir, keyring.ErrRolledBack, "older kage's format")
+	})
+}
+
+// TestFileSeenRecordUnusable: a generation record that is damaged, a link
+// or a FIFO is an error (kage cannot tell a rolled-back file then), read
+// without waiting on the FIFO; Accept replaces it.
+func TestFileSeenRecordUnusable(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no FIFOs or links here")
+	}
+	for _, kind := range []string{"corrupt", "link", "fifo", "other version"} {
+		t.Run(kind, func(t *testing.T) {
+			key := newIdentityKey(t)
+			dir := t.TempDir()
+			path := filepath.Join(dir, keyring.FileName)
+			seen := filepath.Join(t.TempDir(), keyring.SeenFileName)
+			open := func() *keyring.File { return keyring.NewFile(path, key).WithSeenFile(seen) }
+			if err := open().Set(bg, "global", "A", []byte("a")); err != nil {
+				t.Fatal(err)
+			}
+			os.Remove(seen)
+			switch kind {
+			case "corrupt":
+				os.WriteFile(seen, []byte(`{"version":1,"files":`), 0o600)
+			case "other version":
+				os.WriteFile(seen, []byte(`{"version":9,"files":{}}`), 0o600)
+			case "link":
+				target := filepath.Join(t.TempDir(), "x.json")
+				os.WriteFile(target, []byte(`{"version":1,"files":{}}`), 0o600)
+				os.Symlink(target, seen)
+			case "fifo":
+				if err := syscallMkfifo(seen); err != nil {
+					t.Skip(err)
+				}
+			}
+			done := make(chan error, 1)
+			go func() { _, err := open().List(bg); done <- err }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("List waits on the generation record")
+			}
+			if !errors.Is(err, keyring.ErrSeenRecord) || !strings.Contains(err.Error(), "generation record "+seen) || !strings.Contains(hintOf(err), "kage doctor --fix") {
+				t.Fatalf("List: %v (hint %q)", err, hintOf(err))
+			}
+			if kind == "link" || kind == "fifo" {
+				os.Remove(seen)
+			}
+			if _, err := open().Accept(bg); err != nil {
+				t.Fatalf("Accept: %v", err)
+			}
+			if v, err := open().Get(bg, "global", "A"); err != nil || string(v) != "a" {
+				t.Fatalf("after Accept: %q, %v", v, err)
+			}
+		})
+	}
+}
+
+// TestFileNotPlain: the secrets file is read only as a plain file — a
+// link to a valid store, a FIFO (without waiting for a writer) and a huge
+// sparse file are refused and left alone; an identity file may be a link
+// but not a FIFO.
+func TestFileNotPlain(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no FIFOs or links here")
+	}
+	key := newIdentityKey(t)
+	real := filepath.Join(t.TempDir(), keyring.FileName)
+	if err := keyring.NewFile(real, key).Set(bg, "global", "A", []byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"link", "fifo", "huge"} {
+		t.Run(kind, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, keyring.FileName)
+			var want string
+			switch kind {
+			case "link":
+				os.Symlink(real, path)
+				want = "is a symbolic link"
+			case "fifo":
+				if err := syscallMkfifo(path); err != nil {
+					t.Skip(err)
+				}
+				want = "not a regular file (a FIFO)"
+			case "huge":
+				f, _ := os.Create(path)
+				f.Truncate(1 << 40)
+				f.Close()
+				want = "larger than 64 MiB"
+			}
+			done := make(chan map[string]error, 1)
+			go func() { done <- everyOp(keyring.NewFile(path, key)) }()
+			select {
+			case errs := <-done:
+				for op, err := range errs {
+					var fe *keyring.FileError
+					if !errors.As(err, &fe) || !strings.Contains(err.Error(), want) {
+						t.Errorf("%s: %v, want a FileError saying %q", op, err, want)
+					}
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("kage waits on the secrets file")
+			}
+			if fi, err := os.Lstat(path); err != nil || (kind == "link") != (fi.Mode()&fs.ModeSymlink != 0) {
+				t.Errorf("the %s was replaced: %v %v", kind, fi, err)
+			}
+		})
+	}
+
+	idDir := t.TempDir()
+	idFile := filepath.Join(idDir, "identity.txt")
+	if _, err := keyring.GenerateIdentityFile(idFile); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(idDir, "link.txt")
+	os.Symlink(idFile, link)
+	if _, err := keyring.ParseIdentityFile(link); err != nil {
+		t.Errorf("an identity file through a link: %v", err)
+	}
+	fifo := filepath.Join(idDir, "fifo.txt")
+	if err := syscallMkfifo(fifo); err != nil {
+		t.Skip(err)
+	}
+	os.Chmod(fifo, 0o600)
+	done := make(chan error, 1)
+	go func() { _, err := keyring.ParseIdentityFile(fifo); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "FIFO") {
+			t.Errorf("an identity FIFO: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("kage waits on an identity FIFO")
+	}
+}
+
+// TestFileSeenKeyCanonical: the record is keyed by the file's canonical
+// path, so a store first written through a linked folder that did not
+// exist yet, then opened by its real path, is still checked.
+func TestFileSeenKeyCanonical(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no links here")
+	}
+	key := newIdentityKey(t)
+	root := t.TempDir()
+	real := filepath.Join(root, "real")
+	os.Mkdir(real, 0o700)
+	os.Symlink(real, filepath.Join(root, "link"))
+	seen := filepath.Join(t.TempDir(), keyring.SeenFileName)
+	viaLink := filepath.Join(root, "link", "data", keyring.FileName)
+	viaReal := filepath.Join(real, "data", keyring.FileName)
+	// One kage: a read while the folder does not exist, then two writes,
+	// the first of which makes the folder.
+	f := keyring.NewFile(viaLink, key).WithSeenFile(seen)
+	if _, err := f.List(bg); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Set(bg, "global", "A", []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(viaReal)
+	if err := f.Set(bg, "global", "A", []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(viaReal, old, 0o600)
+	if _, err := keyring.NewFile(viaReal, key).WithSeenFile(seen).List(bg); !errors.Is(err, keyring.ErrRolledBack) {
+		t.Fatalf("the old copy opened by the real path: %v", err)
 	}
 }

@@ -57,7 +57,7 @@ func (e *env) openBackend(c *config.Config) (keyring.Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		return keyring.NewFile(path, key), nil
+		return e.fileStore(path, key), nil
 	case "aws":
 		// Without -tags aws, NewAWS says how to build it in.
 		return keyring.NewAWS(e.ctx, keyring.AWSConfig{Region: c.Secrets.Region, RecoveryWindowDays: c.Secrets.RecoveryWindowDays})
@@ -67,6 +67,14 @@ func (e *env) openBackend(c *config.Config) (keyring.Store, error) {
 	}
 	return nil, withHint(fmt.Errorf("the %s backend is not built into this kage", name),
 		fmt.Sprintf("build kage with it: go build -tags %s ./cmd/kage (or make build-all)", name))
+}
+
+// fileStore is the file backend's store in path. Its generation record
+// lives in the data folder, on this machine, wherever the file is: a
+// secrets file in a synced or shared folder must not carry the record that
+// is meant to catch an older copy of it.
+func (e *env) fileStore(path string, key keyring.FileKey) *keyring.File {
+	return keyring.NewFile(path, key).WithSeenFile(filepath.Join(e.paths.Data, keyring.SeenFileName))
 }
 
 // secretsFile is the file backend's file: config.toml's [secrets] file, or
@@ -83,24 +91,27 @@ func (e *env) secretsFile(c *config.Config) (string, error) {
 }
 
 // fileKey finds what opens the secrets file, first match wins:
-// KAGE_AGE_IDENTITY (an AGE-SECRET-KEY-1… or the path of an identity
-// file), config.toml's [secrets] identity, identity.txt in the data folder
-// (what kage init --backend file creates), and otherwise a passphrase from
-// KAGE_PASSPHRASE or the terminal.
+// KAGE_AGE_IDENTITY (an age identity — an identity file's content too — or
+// the path of an identity file), config.toml's [secrets] identity,
+// identity.txt in the data folder (what kage init --backend file creates),
+// and otherwise a passphrase from KAGE_PASSPHRASE or the terminal. No
+// message ever repeats a setting that could be a key: a value kage does not
+// recognise as one, in some other spelling, is not echoed as a path either.
 func (e *env) fileKey(c *config.Config) (keyring.FileKey, error) {
 	if v := e.getenv("KAGE_AGE_IDENTITY"); v != "" {
-		// Any case: a key misread as a path would be echoed in the error.
-		if strings.HasPrefix(strings.ToUpper(strings.TrimSpace(v)), "AGE-SECRET-KEY-") {
-			return keyring.ParseIdentity(v)
-		}
-		return keyring.ParseIdentityFile(v)
+		return keyring.ParseIdentitySetting(v, "KAGE_AGE_IDENTITY")
 	}
-	if c.Secrets.Identity != "" {
-		p, err := scope.ExpandHome(c.Secrets.Identity)
-		if err != nil {
-			return keyring.FileKey{}, fmt.Errorf("config.toml [secrets] identity: %w", err)
+	if v := c.Secrets.Identity; v != "" {
+		const from = "config.toml [secrets] identity"
+		if keyring.LooksLikeIdentity(v) {
+			return keyring.FileKey{}, withHint(errors.New(from+" holds a key, not the path of an identity file (kage does not repeat it)"),
+				"move the key into an identity file (mode 0600) and set identity = \"PATH\", or use KAGE_AGE_IDENTITY")
 		}
-		return keyring.ParseIdentityFile(p)
+		p, err := scope.ExpandHome(v)
+		if err != nil {
+			return keyring.FileKey{}, withHint(errors.New(from+" is not a path kage can expand (kage does not repeat it: it may hold a key)"), "set identity = \"PATH\" to an identity file, ~/… or absolute")
+		}
+		return keyring.ParseIdentitySetting(p, from)
 	}
 	def := filepath.Join(e.paths.Data, identityFileName)
 	if _, err := os.Stat(def); err == nil {
@@ -157,6 +168,6 @@ func (e *env) completionEntries(c *config.Config) []keyring.Entry {
 	if err != nil {
 		return nil
 	}
-	entries, _ := keyring.NewFile(path, key).List(context.Background())
+	entries, _ := e.fileStore(path, key).List(context.Background())
 	return entries
 }

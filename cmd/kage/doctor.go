@@ -42,7 +42,10 @@ lacks, drops the entries whose item is gone, and moves a corrupt index aside
 (index.json.corrupt-<time>). It drops the bindings to subscriptions whose key
 is gone, and deletes the stale keys an interrupted kage subscription add --env
 leaves beside a subscription's key. It never deletes or changes any other
-keychain item.
+keychain item. On the file backend, it accepts a secrets file kage refused
+— one with no MAC from your identity (an older kage's, or one written with
+the age CLI) or older than the one kage last saw here (a backup restore) —
+and re-signs it: run it only for a file you wrote or restored yourself.
 
    kage doctor
    kage doctor --fix
@@ -87,6 +90,7 @@ const (
 	repairIndex    = "makes the index match the keychain"
 	repairBindings = "drops the bindings to missing subscriptions"
 	repairStale    = "deletes the stale keys of subscriptions"
+	repairAccept   = "accepts the secrets file as it is and re-signs it"
 )
 
 // doctorRun holds what the checks found so far, for the checks after them.
@@ -187,7 +191,7 @@ func (d *doctorRun) verdict() error {
 	}
 	var err error = errors.New(msg)
 	var does []string
-	for _, r := range []string{repairIndex, repairBindings, repairStale} {
+	for _, r := range []string{repairIndex, repairBindings, repairStale, repairAccept} {
 		if repairs[r] {
 			does = append(does, r)
 		}
@@ -297,8 +301,23 @@ func (d *doctorRun) checkFileStore(ctx context.Context, fix bool) (store keyring
 			d.files = append(d.files, key.Source)
 		}
 	}
-	f := keyring.NewFile(path, key)
+	f := d.e.fileStore(path, key)
 	entries, err = f.List(ctx)
+	if untrusted(err) {
+		if !fix {
+			d.addRepairable("file", repairAccept, oneLine(err.Error()), hintOf(err))
+			return nil, nil, false
+		}
+		// The deliberate step the message offers: the user ran --fix
+		// having read it.
+		a, aerr := f.Accept(ctx)
+		if aerr != nil {
+			d.add("file", statusFail, oneLine(aerr.Error()), hintOf(aerr))
+			return nil, nil, false
+		}
+		d.add("file", statusFixed, fmt.Sprintf("accepted the secrets file %s as it is (%s) and re-signed it as generation %d; an older copy is refused from now on", displayPath(path), countOf(a.Secrets, "secret"), a.Generation), "")
+		entries, err = f.List(ctx)
+	}
 	if err != nil {
 		d.add("file", statusFail, oneLine(err.Error()), hintOf(err))
 		return nil, nil, false
@@ -308,6 +327,13 @@ func (d *doctorRun) checkFileStore(ctx context.Context, fix bool) (store keyring
 		d.add("repair", statusOK, "nothing to repair: the file backend keeps no index", "")
 	}
 	return f, entries, true
+}
+
+// untrusted tells a secrets file that decrypts but that kage may not take
+// as it is — not signed by the identity, older than the one it last saw,
+// or behind an unusable generation record — which --fix accepts.
+func untrusted(err error) bool {
+	return errors.Is(err, keyring.ErrNotAuthentic) || errors.Is(err, keyring.ErrRolledBack) || errors.Is(err, keyring.ErrSeenRecord)
 }
 
 // checkKeychain lists kage's items, which is also how doctor learns that

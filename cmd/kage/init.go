@@ -23,7 +23,9 @@ encrypted to a new X25519 identity that kage init writes to identity.txt
 (mode 0600) — keep a copy somewhere safe: without it the file cannot be
 opened — or, with --passphrase, to a passphrase asked for when the file is
 opened (KAGE_PASSPHRASE in CI; scrypt makes each opening cost about a
-second, by design).
+second, by design). Every write signs the file with the identity and counts
+a generation, so a file forged with the public key or an older copy put
+back is refused; kage doctor --fix accepts one you wrote or restored.
 
    kage init --backend file                  # new identity in the data folder
    kage init --backend file --passphrase

@@ -57,6 +57,7 @@ func runScripts(t *testing.T, backend string) {
 			"keyringd": cmdKeyringd,
 			"code":     cmdCode,
 			"printf":   cmdPrintf,
+			"agefile":  cmdAgeFile,
 		},
 	})
 }
