@@ -965,8 +965,9 @@ func TestLeakFiles(t *testing.T) {
 }
 
 // TestLeakTerminal runs kage env, kage hook-env and kage secret get
-// (without --reveal) in a real terminal and fails if the screen shows a canary; the same screen
-// check must see the value that secret get --reveal prints.
+// (without --reveal) in a real terminal and fails if the screen shows a
+// canary; the same screen check must see the value that secret get
+// --reveal prints.
 func TestLeakTerminal(t *testing.T) {
 	if _, err := exec.LookPath("tmux"); err != nil {
 		if os.Getenv("KAGE_REQUIRE_SHELLS") == "1" {
