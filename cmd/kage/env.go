@@ -256,6 +256,9 @@ func execCommand(e *env) *cli.Command {
 		Description: `Runs COMMAND with every resolved secret added to its environment. No shell
 is involved and no secret is ever in a command line. On Unix kage replaces
 itself with COMMAND, so signals and the exit code pass straight through.
+COMMAND gets none of kage's own variables (KAGE_PASSPHRASE,
+KAGE_AGE_IDENTITY, …; KAGE_HOME, KAGE_BACKEND and KAGE_NAMESPACE stay) and
+none of what the prompt hook loaded in this shell.
 
    kage exec -- claude
    kage exec --subscription personal -- claude
