@@ -478,10 +478,15 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 	if rerr != nil {
 		// One value this shell cannot hold: unload everything rather than
 		// keep what the shell has.
-		say(e.stderr, "kage: %s", rerr)
-		if out, rerr = sh.Render(hookPlan(loaded, nil, fp)); rerr != nil {
-			return rerr
+		var uerr error
+		if out, uerr = sh.Render(hookPlan(loaded, nil, fp)); uerr != nil {
+			if uerr.Error() == rerr.Error() {
+				return rerr
+			}
+			say(e.stderr, "kage: %s", rerr)
+			return uerr
 		}
+		say(e.stderr, "kage: %s", rerr)
 	}
 	_, werr := e.stdout.Write(out)
 	return werr

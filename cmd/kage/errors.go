@@ -127,15 +127,12 @@ func warn(w io.Writer, format string, args ...any) {
 // (\x1b, \u202e). A file name or a .git file holding ESC sequences would
 // otherwise set the terminal's title, move the cursor or erase what was
 // printed before; a bidi override would show a name other than the one
-// kage means. Tabs stay. Newlines are escaped too: oneLine turns them
-// into spaces first where a message must stay one line.
-func sanitize(s string) string { return escapeControls(s, false) }
-
-// escapeControls is sanitize, keeping newlines when keepNewline is set.
-func escapeControls(s string, keepNewline bool) string {
+// kage means. Tabs stay. Newlines are escaped too; messages pass oneLine
+// first, which makes them spaces.
+func sanitize(s string) string {
 	plain := true
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < 0x20 && c != '\t' && (c != '\n' || !keepNewline)) || c >= 0x7f {
+		if c := s[i]; (c < 0x20 && c != '\t') || c >= 0x7f {
 			plain = false
 			break
 		}
@@ -149,8 +146,8 @@ func escapeControls(s string, keepNewline bool) string {
 		switch {
 		case r == utf8.RuneError && n <= 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\t', r == '\n' && keepNewline:
-			b.WriteRune(r)
+		case r == '\t':
+			b.WriteByte('\t')
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
 		case 0x80 <= r && r <= 0x9f, isLayoutControl(r):
@@ -176,15 +173,21 @@ func isLayoutControl(r rune) bool {
 	return false
 }
 
-// messageWriter is the standard error every command writes to: whatever
-// a command prints directly passes escapeControls (newlines kept), so no
-// message can carry a terminal control sequence even where its text was
-// not built with say. report writes to the raw stream, since it adds the
-// colours itself.
+// messageWriter is the standard error every command writes to. Each
+// Write is one message — kage prints each with one Fprintf — and comes out
+// as say makes it: one line (a newline inside becomes a space, so a path
+// holding one cannot forge a "kage: hint:" line) with no control
+// character, even where its text was not built with say. report writes to
+// the raw stream, since it adds the colours itself.
 type messageWriter struct{ w io.Writer }
 
 func (m messageWriter) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(m.w, escapeControls(string(p), true)); err != nil {
+	s := string(p)
+	end := ""
+	if strings.HasSuffix(s, "\n") {
+		s, end = strings.TrimSuffix(s, "\n"), "\n"
+	}
+	if _, err := io.WriteString(m.w, sanitize(oneLine(s))+end); err != nil {
 		return 0, err
 	}
 	return len(p), nil
