@@ -372,12 +372,13 @@ func loadedNames(v string) []string {
 // called name: a valid name (anything else would go unquoted into shell
 // code, or make the whole unload fail to render), and not one of kage's
 // own — KAGE_* (the hook's state, kage's credentials and settings) and the
-// hook's shell-local __kage_* copies — which no store may hand out.
+// hook's __kage_* copies (__kage_saved_X, nu's __KAGE_SAVED) — which no
+// store may hand out.
 // Other names the name policy refuses stay: one stored with --force may
 // have been loaded, and keeping it out of the unload would carry its
 // secret into every folder the shell visits next.
 func mayHaveLoaded(name string) bool {
-	return shellenv.ValidName(name) && !hasPrefixFold(name, "KAGE_") && !hasPrefixFold(name, "__kage_")
+	return shellenv.ValidName(name) && !strings.HasPrefix(envKey(name), "KAGE_") && !hasPrefixFold(name, "__kage_")
 }
 
 func hookCommand(e *env) *cli.Command {
