@@ -374,6 +374,7 @@ func loadedNames(v string) []string {
 // own — KAGE_* (the hook's state, kage's credentials and settings) and the
 // hook's __kage_* copies (__kage_saved_X, nu's __KAGE_SAVED) — which no
 // store may hand out.
+//
 // Other names the name policy refuses stay: one stored with --force may
 // have been loaded, and keeping it out of the unload would carry its
 // secret into every folder the shell visits next.
@@ -472,7 +473,7 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 	}
 	if isTerminal(e.stdout) {
 		// The hook reads a pipe; a terminal is someone running it by hand.
-		return printMasked(e, res, "kage hook-env is the prompt hook's worker; install the hook with: kage hook "+sh.Name())
+		return printMasked(e, res, "kage hook-env is the prompt hook's worker; put the hook in your shell's rc file instead (kage hook --help)")
 	}
 	loaded := loadedNames(e.getenv(loadedVar))
 	out, rerr := sh.Render(hookPlan(loaded, res, fp))
