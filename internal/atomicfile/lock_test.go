@@ -29,6 +29,7 @@ func TestLockRefusesWhatIsNotAPlainFile(t *testing.T) {
 		"link to /dev/zero":  func(lock string) error { return os.Symlink("/dev/zero", lock) },
 		"relative link":      func(lock string) error { return os.Symlink("../victim", lock) },
 		"FIFO":               func(lock string) error { return syscall.Mkfifo(lock, 0o600) },
+		"folder":             func(lock string) error { return os.Mkdir(lock, 0o700) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			sub := filepath.Join(dir, strings.NewReplacer(" ", "-", "/", "-").Replace(name))

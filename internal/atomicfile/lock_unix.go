@@ -22,6 +22,9 @@ func openLock(path string) (*fileLock, error) {
 			// EMLINK is what FreeBSD returns for O_NOFOLLOW on a link.
 			return nil, lockRefused(path, "is a symbolic link")
 		}
+		if errors.Is(err, syscall.EISDIR) {
+			return nil, lockRefused(path, "is a folder")
+		}
 		return nil, fmt.Errorf("open %s: %s", path, PathErr(err))
 	}
 	f := os.NewFile(uintptr(fd), path)
