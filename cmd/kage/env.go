@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -189,17 +190,7 @@ func envMain(ctx context.Context, e *env, cmd *cli.Command, o envOptions) error 
 		explain(e, c, res)
 	}
 	if isTerminal(e.stdout) {
-		// A terminal is scrollback, screen sharing and recordings: show the
-		// names only, and how to load them.
-		var b strings.Builder
-		for _, r := range res {
-			fmt.Fprintf(&b, "%s=********\n", r.Name)
-		}
-		if _, err := fmt.Fprint(e.stdout, b.String()); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stderr, "kage: values hidden on a terminal; load them with: %s\n", sh.EvalLine())
-		return nil
+		return printMasked(e, res, "load them with: "+sh.EvalLine())
 	}
 	vars := make([]shellenv.Var, len(res))
 	for i, r := range res {
@@ -213,25 +204,39 @@ func envMain(ctx context.Context, e *env, cmd *cli.Command, o envOptions) error 
 	return err
 }
 
-// explain says where each name came from, on stderr.
-func explain(e *env, c *scope.Context, res []resolved) {
+// printMasked shows the names of res with their values masked, for a
+// standard output that is a terminal — scrollback, screen sharing and
+// recordings — and says on stderr what to do instead (how).
+func printMasked(e *env, res []resolved, how string) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "kage: chain %s\n", chainString(c.Chain()))
+	for _, r := range res {
+		fmt.Fprintf(&b, "%s=********\n", r.Name)
+	}
+	if _, err := fmt.Fprint(e.stdout, b.String()); err != nil {
+		return err
+	}
+	say(e.stderr, "kage: values hidden on a terminal; %s", how)
+	return nil
+}
+
+// explain says where each name came from, on stderr. Scopes name repository
+// paths, which say keeps free of control characters.
+func explain(e *env, c *scope.Context, res []resolved) {
+	say(e.stderr, "kage: chain %s", chainString(c.Chain()))
 	if len(res) == 0 {
-		b.WriteString("kage: no secrets in this chain\n")
+		say(e.stderr, "kage: no secrets in this chain")
 	}
 	for _, r := range res {
-		fmt.Fprintf(&b, "kage: %s ← %s", r.Name, r.From)
+		shadows := ""
 		if len(r.Shadows) > 0 {
 			names := make([]string, len(r.Shadows))
 			for i, s := range r.Shadows {
 				names[i] = s.String()
 			}
-			fmt.Fprintf(&b, " (shadows %s)", strings.Join(names, ", "))
+			shadows = fmt.Sprintf(" (shadows %s)", strings.Join(names, ", "))
 		}
-		b.WriteString("\n")
+		say(e.stderr, "kage: %s ← %s%s", r.Name, r.From, shadows)
 	}
-	fmt.Fprint(e.stderr, b.String())
 }
 
 func chainString(chain []scope.Scope) string {
@@ -251,6 +256,9 @@ func execCommand(e *env) *cli.Command {
 		Description: `Runs COMMAND with every resolved secret added to its environment. No shell
 is involved and no secret is ever in a command line. On Unix kage replaces
 itself with COMMAND, so signals and the exit code pass straight through.
+COMMAND gets none of kage's own variables (KAGE_PASSPHRASE,
+KAGE_AGE_IDENTITY, …; KAGE_HOME, KAGE_BACKEND and KAGE_NAMESPACE stay) and
+none of what the prompt hook loaded in this shell.
 
    kage exec -- claude
    kage exec --subscription personal -- claude
@@ -280,18 +288,28 @@ func execAction(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	return runReplacing(path, args, mergeEnv(os.Environ(), res))
+	return runReplacing(path, args, childEnv(os.Environ(), res))
 }
 
-// mergeEnv overrides base with the resolved secrets.
-func mergeEnv(base []string, res []resolved) []string {
+// childEnv is the environment of a program kage exec starts: base without
+// kage's own variables (kageOwn) and without what the prompt hook loaded
+// (KAGE_LOADED), which belongs to the folder the shell is in and not
+// necessarily to --dir, and then the resolved secrets.
+func childEnv(base []string, res []resolved) []string {
 	drop := map[string]bool{}
+	for _, kv := range base {
+		if k, v, _ := strings.Cut(kv, "="); envKey(k) == loadedVar {
+			for _, n := range loadedNames(v) {
+				drop[envKey(n)] = true
+			}
+		}
+	}
 	for _, r := range res {
-		drop[r.Name] = true
+		drop[envKey(r.Name)] = true
 	}
 	out := make([]string, 0, len(base)+len(res))
 	for _, kv := range base {
-		if k, _, _ := strings.Cut(kv, "="); !drop[k] {
+		if k, _, _ := strings.Cut(kv, "="); !drop[envKey(k)] && !kageOwn(k) {
 			out = append(out, kv)
 		}
 	}
@@ -299,6 +317,69 @@ func mergeEnv(base []string, res []resolved) []string {
 		out = append(out, r.Name+"="+string(r.Value))
 	}
 	return out
+}
+
+// kageOwn tells kage's own variables, which a program kage exec starts
+// does not get: every KAGE_* variable but the three that say where and
+// how a kage it runs finds the same store (KAGE_HOME, KAGE_BACKEND,
+// KAGE_NAMESPACE), and the hook's __kage_* variables. The rest are
+// credentials that open the file backend's every scope (KAGE_PASSPHRASE,
+// KAGE_AGE_IDENTITY), the prompt hook's state (KAGE_STATE, KAGE_LOADED),
+// or a variable a later kage reads, kept from children until it is listed
+// here.
+func kageOwn(name string) bool {
+	k := envKey(name)
+	switch k {
+	case "KAGE_HOME", "KAGE_BACKEND", "KAGE_NAMESPACE":
+		return false
+	}
+	return strings.HasPrefix(k, "KAGE_") || hasPrefixFold(name, "__kage_")
+}
+
+// envKey is how the system compares environment names: Windows ignores
+// case.
+func envKey(name string) string {
+	if runtime.GOOS == "windows" {
+		return strings.ToUpper(name)
+	}
+	return name
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// loadedNames reads KAGE_LOADED, the names the prompt hook says it
+// loaded. The variable comes from the environment, which someone else may
+// have written, and every name in it gets unset or restored: only names
+// the hook could have loaded are kept (mayHaveLoaded), each once.
+func loadedNames(v string) []string {
+	if v == "" {
+		return nil
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, n := range strings.Split(v, ":") {
+		if !seen[n] && mayHaveLoaded(n) {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+// mayHaveLoaded is whether the prompt hook can have loaded a variable
+// called name: a valid name (anything else would go unquoted into shell
+// code, or make the whole unload fail to render), and not one of kage's
+// own — KAGE_* (the hook's state, kage's credentials and settings) and the
+// hook's __kage_* copies (__kage_saved_X, nu's __KAGE_SAVED) — which no
+// store may hand out.
+//
+// Other names the name policy refuses stay: one stored with --force may
+// have been loaded, and keeping it out of the unload would carry its
+// secret into every folder the shell visits next.
+func mayHaveLoaded(name string) bool {
+	return shellenv.ValidName(name) && !strings.HasPrefix(envKey(name), "KAGE_") && !hasPrefixFold(name, "__kage_")
 }
 
 func hookCommand(e *env) *cli.Command {
@@ -388,25 +469,38 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 	if err != nil {
 		// Unload rather than keep another directory's secrets, and record
 		// the fingerprint so the next prompt does not try again.
-		fmt.Fprintf(e.stderr, "kage: %s (secrets unloaded; kage tries again when the directory, config or secrets change)\n", oneLine(err.Error()))
+		say(e.stderr, "kage: %s (secrets unloaded; kage tries again when the directory, config or secrets change)", err)
 		res = nil
 	}
-	out, rerr := sh.Render(hookPlan(strings.Split(e.getenv(loadedVar), ":"), res, fp))
+	if isTerminal(e.stdout) {
+		// The hook reads a pipe; a terminal is someone running it by hand.
+		return printMasked(e, res, "kage hook-env is the prompt hook's worker; put the hook in your shell's rc file instead (kage hook --help)")
+	}
+	loaded := loadedNames(e.getenv(loadedVar))
+	out, rerr := sh.Render(hookPlan(loaded, res, fp))
 	if rerr != nil {
-		fmt.Fprintf(e.stderr, "kage: %s\n", rerr)
-		out, _ = sh.Render(hookPlan(strings.Split(e.getenv(loadedVar), ":"), nil, fp))
+		// One value this shell cannot hold: unload everything rather than
+		// keep what the shell has.
+		var uerr error
+		if out, uerr = sh.Render(hookPlan(loaded, nil, fp)); uerr != nil {
+			if uerr.Error() == rerr.Error() {
+				return rerr
+			}
+			say(e.stderr, "kage: %s", rerr)
+			return uerr
+		}
+		say(e.stderr, "kage: %s", rerr)
 	}
 	_, werr := e.stdout.Write(out)
 	return werr
 }
 
-// hookPlan moves the shell from the names it has loaded to res.
+// hookPlan moves the shell from the names it has loaded (loadedNames) to
+// res.
 func hookPlan(loaded []string, res []resolved, fp string) shellenv.Plan {
 	was := map[string]bool{}
 	for _, n := range loaded {
-		if n != "" {
-			was[n] = true
-		}
+		was[n] = true
 	}
 	var p shellenv.Plan
 	now := map[string]bool{}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 )
 
 // Exit codes, documented in `kage --help` and the README.
@@ -79,10 +80,10 @@ func report(w io.Writer, err error) int {
 	if useColor(w) {
 		red, yellow, reset = "\x1b[1;31m", "\x1b[33m", "\x1b[0m"
 	}
-	fmt.Fprintf(w, "%skage:%s %s\n", red, reset, oneLine(err.Error()))
+	fmt.Fprintf(w, "%skage:%s %s\n", red, reset, sanitize(oneLine(err.Error())))
 	var h hinter
 	if errors.As(err, &h) && h.Hint() != "" {
-		fmt.Fprintf(w, "%skage: hint:%s %s\n", yellow, reset, oneLine(h.Hint()))
+		fmt.Fprintf(w, "%skage: hint:%s %s\n", yellow, reset, sanitize(oneLine(h.Hint())))
 	}
 	var u *usageError
 	if errors.As(err, &u) {
@@ -103,4 +104,91 @@ func useColor(w io.Writer) bool {
 // oneLine keeps a message on one line whatever a lower layer put in it.
 func oneLine(s string) string {
 	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+}
+
+// say prints one message line on w, such as "kage: stored X in global":
+// kept on one line and stripped of control characters (sanitize), since
+// its arguments may quote a path, a name or a file's content someone else
+// chose. Every message of kage's that is not an error goes through it.
+func say(w io.Writer, format string, args ...any) {
+	msg := strings.TrimSuffix(fmt.Sprintf(format, args...), "\n")
+	fmt.Fprintln(w, sanitize(oneLine(msg)))
+}
+
+// warn prints a "kage: warning: …" line, as say does.
+func warn(w io.Writer, format string, args ...any) {
+	say(w, "kage: warning: "+format, args...)
+}
+
+// sanitize makes s safe to show on a terminal: every control character
+// (C0, DEL, C1), every byte that is not UTF-8, and the Unicode controls
+// that reorder or break lines (bidi embeddings, overrides and isolates,
+// the line and paragraph separators) are written as a visible escape
+// (\x1b, \u202e). A file name or a .git file holding ESC sequences would
+// otherwise set the terminal's title, move the cursor or erase what was
+// printed before; a bidi override would show a name other than the one
+// kage means. Tabs stay. Newlines are escaped too; messages pass oneLine
+// first, which makes them spaces.
+func sanitize(s string) string {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 0x20 && c != '\t') || c >= 0x7f {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\t':
+			b.WriteByte('\t')
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case 0x80 <= r && r <= 0x9f, isLayoutControl(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// isLayoutControl reports the invisible characters that change how the
+// text around them is laid out: the bidi marks, embeddings, overrides and
+// isolates, and the line and paragraph separators.
+func isLayoutControl(r rune) bool {
+	switch {
+	case r == 0x061c, r == 0x200e, r == 0x200f, 0x202a <= r && r <= 0x202e, 0x2066 <= r && r <= 0x2069:
+		return true
+	case r == 0x2028, r == 0x2029:
+		return true
+	}
+	return false
+}
+
+// messageWriter is the standard error every command writes to. Each
+// Write is one message — kage prints each with one Fprintf — and comes out
+// as say makes it: one line (a newline inside becomes a space, so a path
+// holding one cannot forge a "kage: hint:" line) with no control
+// character, even where its text was not built with say. report writes to
+// the raw stream, since it adds the colours itself.
+type messageWriter struct{ w io.Writer }
+
+func (m messageWriter) Write(p []byte) (int, error) {
+	s := string(p)
+	end := ""
+	if strings.HasSuffix(s, "\n") {
+		s, end = strings.TrimSuffix(s, "\n"), "\n"
+	}
+	if _, err := io.WriteString(m.w, sanitize(oneLine(s))+end); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -87,8 +87,9 @@ var hookShells = []hookShell{
 
 // TestHookInteractive runs each shell in a real terminal with the hook
 // installed: entering a repo loads its secrets, leaving unloads them and
-// restores what the variable held, a set or delete shows at the next
-// prompt, and a keychain failure is reported once, not at every prompt.
+// restores what the variable held (even when KAGE_LOADED holds a name that
+// is no variable name), a set or delete shows at the next prompt, and a
+// keychain failure is reported once, not at every prompt.
 func TestHookInteractive(t *testing.T) {
 	for _, sh := range hookShells {
 		t.Run(sh.name, func(t *testing.T) {
@@ -175,6 +176,14 @@ func testHook(t *testing.T, sh hookShell) {
 	run(sh.setenv("TOKEN", "mine"))
 	run(sh.cd(api))
 	expect("TOKEN", "repo-token")
+	run(sh.cd(home))
+	expect("TOKEN", "mine")
+
+	// KAGE_LOADED is the environment's, and anyone may have written it: a
+	// name in it that is no variable name must not stop the unload.
+	run(sh.cd(api))
+	expect("TOKEN", "repo-token")
+	run(sh.setenv("KAGE_LOADED", "GLOBAL_ONE:TOKEN:bad-name:__kage_saved_TOKEN"))
 	run(sh.cd(home))
 	expect("TOKEN", "mine")
 

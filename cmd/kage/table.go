@@ -8,14 +8,22 @@ import (
 )
 
 // boxTable draws rows (the first is the header) with box-drawing lines, as
-// kage's list output is documented.
+// kage's list output is documented. Cells name scopes, repository paths
+// and keychain items, which someone else may have chosen: their control
+// characters are shown as escapes (sanitize), which also keeps the columns
+// straight.
 func boxTable(rows [][]string) string {
 	widths := make([]int, len(rows[0]))
-	for _, r := range rows {
+	clean := make([][]string, len(rows))
+	for j, r := range rows {
+		clean[j] = make([]string, len(r))
 		for i, c := range r {
+			c = sanitize(oneLine(c))
+			clean[j][i] = c
 			widths[i] = max(widths[i], utf8.RuneCountInString(c))
 		}
 	}
+	rows = clean
 	var b strings.Builder
 	line := func(l, m, r string) {
 		b.WriteString(l)

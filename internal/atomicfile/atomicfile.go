@@ -15,8 +15,6 @@ import (
 	"runtime"
 	"strings"
 	"time"
-
-	"github.com/gofrs/flock"
 )
 
 // LockWait bounds how long a writer waits for another kage process to
@@ -27,25 +25,47 @@ const LockWait = 30 * time.Second
 // most LockWait for another kage to let go; what names the thing locked in
 // the error. Writers hold it from their read to their rename, which is
 // what keeps concurrent writers from losing each other's changes.
+//
+// The lock file lives in kage's data folder, which someone else may have
+// written to: it is opened without following a symbolic link and must be a
+// regular file, so a planted link cannot make kage create or open a file
+// elsewhere, and a FIFO or device in its place cannot block or feed it.
 func Lock(ctx context.Context, path, what string) (unlock func(), err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create folder %s: %s", dir, PathErr(err))
 	}
-	lock := flock.New(path, flock.SetPermissions(0o600))
+	l, err := openLock(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot lock %s: %w", what, err)
+	}
 	lctx, cancel := context.WithTimeout(ctx, LockWait)
 	defer cancel()
-	ok, err := lock.TryLockContext(lctx, 10*time.Millisecond)
-	if err != nil || !ok {
-		if err == nil {
-			err = lctx.Err()
+	for {
+		ok, err := l.tryLock()
+		if err != nil {
+			l.close()
+			return nil, fmt.Errorf("cannot lock %s: %s", what, PathErr(err))
 		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr
+		if ok {
+			return l.unlock, nil
 		}
-		return nil, fmt.Errorf("cannot lock %s (another kage may be stuck): %s", what, PathErr(err))
+		select {
+		case <-lctx.Done():
+			l.close()
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, ctxErr
+			}
+			return nil, fmt.Errorf("cannot lock %s (another kage may be stuck): %s", what, lctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
-	return func() { _ = lock.Unlock() }, nil
+}
+
+// lockRefused is the error for a lock file kage will not use; it reads
+// after the file's path and says how to clear it.
+func lockRefused(path, why string) error {
+	return fmt.Errorf("%s %s; kage keeps its lock files plain and does not follow links: remove it (no kage is using it)", path, why)
 }
 
 // WriteTemp writes a new private (0600) file next to target with write,
