@@ -59,7 +59,9 @@ type ForcedError struct {
 	Msg  string
 }
 
-func (e *ForcedError) Error() string { return fmt.Sprintf("the record of forced names %s %s", e.Path, e.Msg) }
+func (e *ForcedError) Error() string {
+	return fmt.Sprintf("the record of forced names %s %s", e.Path, e.Msg)
+}
 
 // Hint tells the user how to recover.
 func (e *ForcedError) Hint() string {
