@@ -431,6 +431,11 @@ func subscriptionUse(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	if r, refused := envname.Refused(k.Var); refused {
+		// Stored before kage refused the name: it would never be exported.
+		return withHint(fmt.Errorf("subscription %s exports its key as %s, a name kage refuses: %s", name, k.Var, r.Why()),
+			fmt.Sprintf("move it first: kage subscription add --name %s --env NAME --overwrite", name))
+	}
 	var replaced []string
 	already := false
 	err = subscription.Open(e.paths.Data).Update(ctx, func(bs []subscription.Binding) ([]subscription.Binding, error) {
