@@ -38,7 +38,9 @@ shell's rc file: one line per finding, with its fix. Exits 1 when something
 is wrong (FAIL); warnings alone exit 0. It never reads a secret's value.
 
 --fix rebuilds the index from the keychain: it adds the kage items the index
-lacks, drops the entries whose item is gone, and moves a corrupt index aside
+lacks (never one under a name kage refuses that was not stored with
+--force: that is reported, with how to delete it), drops the entries whose
+item is gone, and moves a corrupt index aside
 (index.json.corrupt-<time>). It drops the bindings to subscriptions whose key
 is gone, and deletes the stale keys an interrupted kage subscription add --env
 leaves beside a subscription's key. It never deletes or changes any other

@@ -197,7 +197,7 @@ func secretGet(ctx context.Context, e *env, cmd *cli.Command) error {
 		}
 	}
 	if len(refs) == 0 && refused {
-		return withHint(fmt.Errorf("kage refuses the name %s (%s) and reads it only where it was stored with --force", name, rule.Why()),
+		return withHint(fmt.Errorf("kage reads %s only where it was stored with --force: %s", name, rule.Why()),
 			fmt.Sprintf("to accept it: kage secret set %s --scope SCOPE --force", name))
 	}
 	got, err := store.GetMany(ctx, refs)
