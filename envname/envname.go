@@ -96,12 +96,34 @@ func (r Rule) Why() string {
 	return fmt.Sprintf("it %s (%s)", r.Category.Reason(), r.Category)
 }
 
+// Forceable reports whether --force may store a name the rule refuses.
+// Names that belong to a shell (fish's, zsh's specials, nushell's, the
+// read-only ones) or to kage cannot be forced: a shell would fail to load
+// them, stopping the prompt hook's load half-way, or they would break
+// kage's own hook. The others change how programs run but load fine, and
+// someone may really mean to keep one (an EDITOR, an http_proxy with a
+// password in it).
+func (r Rule) Forceable() bool {
+	switch r.Category {
+	case Fish, Zsh, Nushell, ReadOnly, Kage:
+		return false
+	}
+	return true
+}
+
 // Refused reports whether kage refuses to store and export name, and the
 // rule that refuses it. It expects a name Check accepts; others are not
-// refused by the policy (Check already refuses them).
+// refused by the policy (Check already refuses them). A name listed in its
+// own case (zsh's path) takes that entry's rule; otherwise names match
+// without regard to case.
 func Refused(name string) (Rule, bool) {
 	if name == "" {
 		return Rule{}, false
+	}
+	for _, e := range exact {
+		if e.name == name {
+			return Rule{Pattern: e.name, Category: e.cat}, true
+		}
 	}
 	// The first byte, folded (letters differ from their capitals in bit
 	// 0x20 only), rules out most entries before EqualFold.

@@ -10,8 +10,7 @@ import (
 // item could use to take over a shell or what it starts (several from
 // issue #12, where each was stored and then exported).
 var mustRefuse = map[Category][]string{
-	Shell: {"PATH", "IFS", "CDPATH", "ENV", "BASH_ENV", "BASH_FUNC_ls%%", "SHELLOPTS", "BASHOPTS",
-		"GLOBIGNORE", "HOME", "SHELL", "TMPDIR", "FPATH", "ZDOTDIR", "LANG", "LC_ALL", "TERM",
+	Shell: {"PATH", "IFS", "CDPATH", "ENV", "BASH_ENV", "BASH_FUNC_ls%%", "GLOBIGNORE", "HOME", "SHELL", "TMPDIR", "FPATH", "ZDOTDIR", "LANG", "LC_ALL", "TERM",
 		"BASH_XTRACEFD", "COMP_WORDBREAKS", "ZSH_CUSTOM", "INPUTRC", "SECONDS", "RANDOM"},
 	Prompt: {"PS0", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "PROMPT", "RPROMPT", "RPS1",
 		"HISTFILE", "HISTCONTROL", "MAILPATH", "MAIL", "MAILCHECK", "PROMPT_DIRTRIM"},
@@ -45,10 +44,10 @@ var mustRefuse = map[Category][]string{
 		"SSH_ASKPASS", "SUDO_ASKPASS", "SSH_AUTH_SOCK", "GNUPGHOME", "VIMINIT"},
 	Fish:    {"fish_user_paths", "fish_function_path", "fish_complete_path", "fish_greeting", "fish_pid", "FISH_VERSION", "__fish_config_dir", "CMD_DURATION"},
 	Zsh:     {"argv", "ARGC", "options", "commands", "functions", "mapfile", "parameters", "NULLCMD", "READNULLCMD", "STTY", "MODULE_PATH", "precmd_functions", "ZLE_RPROMPT_INDENT", "dis_aliases", "zcurses_windows"},
-	Nushell: {"config", "ENV_CONVERSIONS", "NU_LIB_DIRS", "NU_PLUGIN_DIRS", "FILE_PWD", "CURRENT_FILE", "LAST_EXIT_CODE", "CMD_DURATION_MS", "NU_VERSION", "TRANSIENT_PROMPT_COMMAND"},
+	Nushell: {"config", "ENV_CONVERSIONS", "NU_LIB_DIRS", "NU_PLUGIN_DIRS", "LAST_EXIT_CODE", "CMD_DURATION_MS", "NU_VERSION", "TRANSIENT_PROMPT_COMMAND"},
 	PowerShell: {"PSModulePath", "PSMODULEPATH", "PSExecutionPolicyPreference", "__PSLockdownPolicy",
 		"PATHEXT", "COMSPEC", "APPDATA", "LOCALAPPDATA", "USERPROFILE", "POWERSHELL_TELEMETRY_OPTOUT"},
-	ReadOnly: {"UID", "EUID", "GID", "EGID", "PPID", "BASHPID", "PWD", "SHLVL", "_", "status",
+	ReadOnly: {"SHELLOPTS", "BASHOPTS", "BASH_VERSINFO", "FILE_PWD", "CURRENT_FILE", "UID", "EUID", "GID", "EGID", "PPID", "BASHPID", "PWD", "SHLVL", "_", "status",
 		"pipestatus", "history", "version", "hostname", "HOSTNAME", "last_pid", "umask", "LINENO"},
 	Kage: {"KAGE_PASSPHRASE", "KAGE_AGE_IDENTITY", "KAGE_LOADED", "KAGE_STATE", "kage_x",
 		"__kage_saved_HOME", "__KAGE_SAVED_X", "__kage_unset_X", "_kage_hook", "_KAGE_X"},
@@ -112,6 +111,24 @@ func TestAccepted(t *testing.T) {
 	}
 }
 
+// TestForceable: the names a shell cannot assign, or that are a shell's or
+// kage's own, cannot be forced; the others can.
+func TestForceable(t *testing.T) {
+	for _, n := range []string{"path", "fpath", "status", "UID", "SHELLOPTS", "BASH_VERSINFO",
+		"fish_user_paths", "FISH_VERSION", "argv", "PWD", "FILE_PWD", "config", "KAGE_STATE",
+		"__kage_saved_HOME", "ZSH_SUBSHELL"} {
+		if r, ok := Refused(n); !ok || r.Forceable() {
+			t.Errorf("%s: refused %v, forceable %v (%s)", n, ok, r.Forceable(), r.Pattern)
+		}
+	}
+	for _, n := range []string{"PATH", "Path", "LD_PRELOAD", "EDITOR", "http_proxy", "GIT_SSH_COMMAND",
+		"NODE_OPTIONS", "PROMPT_COMMAND", "BASH_ENV", "ZSH_CUSTOM", "PSModulePath"} {
+		if r, ok := Refused(n); !ok || !r.Forceable() {
+			t.Errorf("%s: refused %v, forceable %v (%s)", n, ok, r.Forceable(), r.Pattern)
+		}
+	}
+}
+
 // TestCase pins the decision to compare names without regard to case.
 func TestCase(t *testing.T) {
 	for _, n := range []string{"path", "Path", "ld_preload", "Git_Dir", "HTTP_proxy", "Fish_User_Paths", "Kage_x", "psmodulepath"} {
@@ -143,23 +160,34 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// TestTable keeps the table clean: valid names, no name listed twice in
-// any spelling, no name a family already covers, every category used.
+// TestTable keeps the table clean: valid names, no name listed twice (a
+// second spelling only to refuse --force for it, as zsh's path beside
+// PATH), no name a family already covers (unless to refuse --force for
+// it), every category used.
 func TestTable(t *testing.T) {
 	seen := map[string]bool{}
+	folded := map[string]Rule{}
 	used := map[Category]bool{}
 	for _, e := range exact {
 		up := strings.ToUpper(e.name)
+		r := Rule{Pattern: e.name, Category: e.cat}
 		if !Valid(e.name) {
 			t.Errorf("%q is not a valid name", e.name)
 		}
-		if seen[up] {
+		if seen[e.name] {
 			t.Errorf("%s is listed twice", e.name)
 		}
-		seen[up] = true
+		if other, ok := folded[up]; ok && (r.Forceable() || !other.Forceable()) {
+			t.Errorf("%s is listed as %s already", e.name, other.Pattern)
+		}
+		seen[e.name] = true
+		if _, ok := folded[up]; !ok {
+			folded[up] = r
+		}
 		used[e.cat] = true
 		for _, f := range families {
-			if len(e.name) >= len(f.prefix)+len(f.suffix) && hasFold(e.name, f.prefix, f.suffix) {
+			if len(e.name) >= len(f.prefix)+len(f.suffix) && hasFold(e.name, f.prefix, f.suffix) &&
+				(r.Forceable() || !(Rule{Category: f.cat}).Forceable()) {
 				t.Errorf("%s is covered by %s already", e.name, f.pattern())
 			}
 		}
@@ -193,7 +221,7 @@ func TestWhy(t *testing.T) {
 	if got, want := r.Why(), "like every LD_* name, it loads other code into every program (loaders and libc)"; got != want {
 		t.Errorf("Why = %q, want %q", got, want)
 	}
-	r, _ = Refused("path")
+	r, _ = Refused("Path")
 	if got, want := r.Why(), "it changes how the shell finds and runs commands (shell behaviour)"; got != want {
 		t.Errorf("Why = %q, want %q", got, want)
 	}

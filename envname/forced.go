@@ -38,6 +38,18 @@ type Pair struct {
 // policy.
 type Accepted []Pair
 
+// Allows reports whether kage exports name from the canonical scope: a
+// valid name the policy does not refuse, or one it refuses that can be
+// forced and was stored with --force there. This is the rule at export;
+// Check and Refused are the rule at the doors.
+func (a Accepted) Allows(scope, name string) bool {
+	if !Valid(name) {
+		return false
+	}
+	r, refused := Refused(name)
+	return !refused || r.Forceable() && a.Has(scope, name)
+}
+
 // Has reports whether name was stored with --force in the canonical scope.
 func (a Accepted) Has(scope, name string) bool {
 	for _, p := range a {
@@ -97,12 +109,13 @@ func (f *Forced) Load() (Accepted, error) {
 }
 
 // Add records names as stored with --force in the canonical scope, at
-// now. Names the policy does not refuse need no record and are left out.
+// now. Names the policy does not refuse need no record, and those --force
+// cannot store get none: both are left out.
 func (f *Forced) Add(ctx context.Context, scope string, names []string, now time.Time) error {
 	return f.update(ctx, func(cur Accepted) (Accepted, bool) {
 		changed := false
 		for _, n := range names {
-			if _, refused := Refused(n); !refused || cur.Has(scope, n) {
+			if r, refused := Refused(n); !refused || !r.Forceable() || cur.Has(scope, n) {
 				continue
 			}
 			cur = append(cur, Pair{Scope: scope, Name: n, Forced: now.UTC()})

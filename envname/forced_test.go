@@ -25,7 +25,7 @@ func TestForced(t *testing.T) {
 		t.Fatalf("Remove created %s", dir)
 	}
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	if err := f.Add(ctx, "global", []string{"PATH", "API_KEY", "LD_PRELOAD"}, now); err != nil {
+	if err := f.Add(ctx, "global", []string{"PATH", "API_KEY", "LD_PRELOAD", "UID"}, now); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.Add(ctx, "repo:/x", []string{"PATH"}, now); err != nil {
@@ -38,7 +38,7 @@ func TestForced(t *testing.T) {
 	if !got.Has("global", "PATH") || !got.Has("global", "LD_PRELOAD") || !got.Has("repo:/x", "PATH") {
 		t.Errorf("record lacks a forced name: %v", got)
 	}
-	if got.Has("global", "API_KEY") || got.Has("global", "path") || got.Has("namespace:x", "PATH") {
+	if got.Has("global", "API_KEY") || got.Has("global", "UID") || got.Has("global", "path") || got.Has("namespace:x", "PATH") {
 		t.Errorf("record holds what was not forced: %v", got)
 	}
 	if len(got) != 3 {
@@ -47,6 +47,22 @@ func TestForced(t *testing.T) {
 	fi, err := os.Stat(f.Path())
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("record mode: %v, %v", fi, err)
+	}
+	for _, c := range []struct {
+		scope, name string
+		want        bool
+	}{
+		{"global", "API_KEY", true}, {"global", "PATH", true}, {"repo:/x", "PATH", true},
+		{"namespace:x", "PATH", false}, {"global", "path", false}, {"global", "GIT_DIR", false},
+		{"global", "A B", false}, {"global", "UID", false},
+	} {
+		if got.Allows(c.scope, c.name) != c.want {
+			t.Errorf("Allows(%s, %s) = %v", c.scope, c.name, !c.want)
+		}
+	}
+	// A hand-written record cannot make a shell's own name exported.
+	if (Accepted{{Scope: "global", Name: "UID"}, {Scope: "global", Name: "__kage_saved_X"}}).Allows("global", "UID") {
+		t.Error("a recorded UID is exported")
 	}
 	if err := f.Remove(ctx, "global", []string{"PATH"}); err != nil {
 		t.Fatal(err)

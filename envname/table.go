@@ -23,7 +23,7 @@ func (f family) pattern() string { return f.prefix + "*" + f.suffix }
 var exact = [...]name{
 	// How the shell finds and runs commands.
 	{"PATH", Shell}, {"IFS", Shell}, {"CDPATH", Shell}, {"ENV", Shell}, {"BASH", Shell},
-	{"SHELLOPTS", Shell}, {"BASHOPTS", Shell}, {"GLOBIGNORE", Shell}, {"GLOBSORT", Shell},
+	{"GLOBIGNORE", Shell}, {"GLOBSORT", Shell},
 	{"EXECIGNORE", Shell}, {"FIGNORE", Shell}, {"HOME", Shell}, {"SHELL", Shell},
 	{"TMPDIR", Shell}, {"FPATH", Shell}, {"ZDOTDIR", Shell}, {"ZSH", Shell},
 	{"POSIXLY_CORRECT", Shell}, {"INPUTRC", Shell}, {"HOSTFILE", Shell}, {"OLDPWD", Shell},
@@ -37,9 +37,9 @@ var exact = [...]name{
 	{"IGNOREEOF", Shell}, {"OPTIND", Shell}, {"OPTARG", Shell}, {"OPTERR", Shell},
 	{"FUNCNEST", Shell}, {"FUNCNAME", Shell}, {"CHILD_MAX", Shell}, {"COMPREPLY", Shell},
 	{"DIRSTACK", Shell}, {"GROUPS", Shell}, {"RANDOM", Shell}, {"SRANDOM", Shell},
-	{"SECONDS", Shell}, {"EPOCHSECONDS", Shell}, {"EPOCHREALTIME", Shell},
+	{"SECONDS", Shell},
 	{"HOSTTYPE", Shell}, {"MACHTYPE", Shell}, {"OSTYPE", Shell}, {"USER", Shell},
-	{"LOGNAME", Shell}, {"USERNAME", Shell},
+	{"LOGNAME", Shell},
 
 	// Prompts, history and mail checks.
 	{"PS0", Prompt}, {"PS1", Prompt}, {"PS2", Prompt}, {"PS3", Prompt}, {"PS4", Prompt},
@@ -154,10 +154,12 @@ var exact = [...]name{
 	// fish's own, beside the fish_* family.
 	{"CMD_DURATION", Fish},
 
-	// zsh's specials that no other rule names. The lower-case arrays tied
-	// to an upper-case scalar (path, fpath, cdpath, manpath, mailpath,
-	// module_path, psvar, fignore) are the same names as that scalar here.
-	{"ARGC", Zsh}, {"argv", Zsh}, {"aliases", Zsh}, {"builtins", Zsh}, {"commands", Zsh},
+	// zsh's specials. The lower-case arrays tied to an upper-case scalar
+	// (path to PATH) are listed in their case, which Refused matches first:
+	// zsh cannot assign them a string, while the scalar may be forced.
+	{"path", Zsh}, {"fpath", Zsh}, {"cdpath", Zsh}, {"manpath", Zsh}, {"mailpath", Zsh},
+	{"module_path", Zsh}, {"psvar", Zsh}, {"fignore", Zsh}, {"watch", Zsh},
+	{"histchars", Zsh}, {"dirstack", Zsh}, {"termcap", Zsh}, {"terminfo", Zsh}, {"ARGC", Zsh}, {"argv", Zsh}, {"aliases", Zsh}, {"builtins", Zsh}, {"commands", Zsh},
 	{"funcfiletrace", Zsh}, {"funcsourcetrace", Zsh}, {"funcstack", Zsh},
 	{"functions", Zsh}, {"functions_source", Zsh}, {"functrace", Zsh}, {"galiases", Zsh},
 	{"historywords", Zsh}, {"jobdirs", Zsh}, {"jobstates", Zsh}, {"jobtexts", Zsh},
@@ -165,8 +167,8 @@ var exact = [...]name{
 	{"parameters", Zsh}, {"patchars", Zsh}, {"reswords", Zsh}, {"saliases", Zsh},
 	{"userdirs", Zsh}, {"usergroups", Zsh}, {"widgets", Zsh}, {"epochtime", Zsh},
 	{"errnos", Zsh}, {"langinfo", Zsh}, {"mapfile", Zsh}, {"sysparams", Zsh},
-	{"signals", Zsh}, {"MODULE_PATH", Zsh}, {"NULLCMD", Zsh}, {"READNULLCMD", Zsh},
-	{"STTY", Zsh}, {"KEYTIMEOUT", Zsh}, {"WORDCHARS", Zsh}, {"KEYBOARD_HACK", Zsh},
+	{"signals", Zsh}, {"NULLCMD", Zsh}, {"READNULLCMD", Zsh},
+	{"STTY", Zsh}, {"USERNAME", Zsh}, {"KEYTIMEOUT", Zsh}, {"WORDCHARS", Zsh}, {"KEYBOARD_HACK", Zsh},
 	{"TRY_BLOCK_ERROR", Zsh}, {"TRY_BLOCK_INTERRUPT", Zsh}, {"ZBEEP", Zsh},
 	{"DIRSTACKSIZE", Zsh}, {"LISTMAX", Zsh}, {"CORRECT_IGNORE", Zsh},
 	{"CORRECT_IGNORE_FILE", Zsh}, {"TMPPREFIX", Zsh}, {"precmd_functions", Zsh},
@@ -174,8 +176,8 @@ var exact = [...]name{
 	{"zshaddhistory_functions", Zsh}, {"zshexit_functions", Zsh},
 
 	// nushell's own.
-	{"config", Nushell}, {"ENV_CONVERSIONS", Nushell}, {"FILE_PWD", Nushell},
-	{"CURRENT_FILE", Nushell}, {"LAST_EXIT_CODE", Nushell}, {"CMD_DURATION_MS", Nushell},
+	{"config", Nushell}, {"ENV_CONVERSIONS", Nushell}, {"LAST_EXIT_CODE", Nushell},
+	{"CMD_DURATION_MS", Nushell},
 
 	// PowerShell, and what Windows runs programs by.
 	{"PSModulePath", PowerShell}, {"PSModuleAnalysisCachePath", PowerShell},
@@ -185,8 +187,12 @@ var exact = [...]name{
 	{"USERPROFILE", PowerShell}, {"HOMEDRIVE", PowerShell}, {"HOMEPATH", PowerShell},
 	{"TEMP", PowerShell}, {"TMP", PowerShell}, {"PROGRAMDATA", PowerShell},
 
-	// Read-only in bash, zsh, fish or nushell.
-	{"UID", ReadOnly}, {"EUID", ReadOnly}, {"GID", ReadOnly}, {"EGID", ReadOnly},
+	// Read-only in bash, zsh, fish or nushell. Some are in a family of
+	// another category too: listed here, they cannot be forced.
+	{"SHELLOPTS", ReadOnly}, {"BASHOPTS", ReadOnly}, {"BASH_VERSINFO", ReadOnly},
+	{"FILE_PWD", ReadOnly}, {"CURRENT_FILE", ReadOnly}, {"ZSH_SUBSHELL", ReadOnly},
+	{"ZSH_EVAL_CONTEXT", ReadOnly}, {"zsh_scheduled_events", ReadOnly},
+	{"EPOCHSECONDS", ReadOnly}, {"EPOCHREALTIME", ReadOnly}, {"UID", ReadOnly}, {"EUID", ReadOnly}, {"GID", ReadOnly}, {"EGID", ReadOnly},
 	{"PPID", ReadOnly}, {"BASHPID", ReadOnly}, {"LINENO", ReadOnly}, {"HISTCMD", ReadOnly},
 	{"TTYIDLE", ReadOnly}, {"PWD", ReadOnly}, {"SHLVL", ReadOnly}, {"_", ReadOnly},
 	{"status", ReadOnly}, {"pipestatus", ReadOnly}, {"history", ReadOnly},

@@ -564,7 +564,7 @@ func compareIndex(entries []keyring.Entry, inv *keyring.Inventory, accepted envn
 			continue
 		}
 		r := keyring.Ref{Scope: it.Scope, Name: it.Name}
-		if _, no := envname.Refused(it.Name); no && !indexed[r] && !accepted.Has(it.Scope, it.Name) {
+		if !indexed[r] && !accepted.Allows(it.Scope, it.Name) {
 			// Not stored by kage with --force: planted, most likely.
 			// Adopting it would export it.
 			if !refused[r] {
@@ -654,7 +654,7 @@ func (d *doctorRun) crossCheck(entries []keyring.Entry) {
 		if printable(r.Scope) {
 			fix = fmt.Sprintf("if you did not store it: secret-tool clear service %s username %s", fixWord(keyring.Service(r.Scope)), r.Name)
 		}
-		if _, ok := subscription.FromScope(r.Scope); !ok {
+		if _, ok := subscription.FromScope(r.Scope); !ok && rule.Forceable() {
 			fix += fmt.Sprintf("; if you did: kage secret set %s --scope %s --force", r.Name, fixWord(displayScope(r.Scope)))
 		}
 		d.add(check, statusFail, fmt.Sprintf("the keychain holds %s, which kage did not store: kage refuses the name (%s), so it neither adopts nor exports it", describeRef(r.Scope, r.Name), rule.Why()), fix)
@@ -813,7 +813,7 @@ func (d *doctorRun) checkNames(entries []keyring.Entry) {
 	const check = "names"
 	for _, en := range entries {
 		rule, refused := envname.Refused(en.Name)
-		if !refused || !envname.Valid(en.Name) || d.accepted.Has(en.Scope, en.Name) {
+		if !refused || !envname.Valid(en.Name) || d.accepted.Allows(en.Scope, en.Name) {
 			continue
 		}
 		if sub, ok := subscription.FromScope(en.Scope); ok {
@@ -825,6 +825,11 @@ func (d *doctorRun) checkNames(entries []keyring.Entry) {
 			continue // reported as no kage scope
 		}
 		where := fixWord(displayScope(en.Scope))
+		if !rule.Forceable() {
+			d.add(check, statusWarn, fmt.Sprintf("%s is under a name kage refuses even with --force (%s); it is not exported", describeRef(en.Scope, en.Name), rule.Why()),
+				fmt.Sprintf("kage secret delete %s --scope %s", en.Name, where))
+			continue
+		}
 		d.add(check, statusWarn, fmt.Sprintf("%s was not stored with --force, and kage refuses the name (%s); it is not exported", describeRef(en.Scope, en.Name), rule.Why()),
 			fmt.Sprintf("kage secret delete %s --scope %s, or to export it: kage secret set %s --scope %s --force", en.Name, where, en.Name, where))
 	}

@@ -86,7 +86,7 @@ func secretImport(ctx context.Context, e *env, cmd *cli.Command) error {
 	if cmd.Bool("force") {
 		var forced []string
 		for _, it := range items {
-			if _, refused := envname.Refused(it.Name); refused {
+			if r, refused := envname.Refused(it.Name); refused && r.Forceable() {
 				forced = append(forced, it.Name)
 			}
 		}
@@ -159,7 +159,8 @@ func checkImport(ctx context.Context, e *env, store keyring.Store, file string, 
 		msg := ""
 		if err := checkName(en.Name, force); err != nil {
 			msg = err.Error()
-			refused = refused || envname.Valid(en.Name)
+			r, no := envname.Refused(en.Name)
+			refused = refused || envname.Valid(en.Name) && no && r.Forceable()
 		} else if limit := store.MaxValue(sc.String(), en.Name); len(en.Value) > limit {
 			msg = fmt.Sprintf("the value of %s is %d bytes; this store holds at most %d", en.Name, len(en.Value), limit)
 		}

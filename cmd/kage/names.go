@@ -13,15 +13,19 @@ import (
 const forceHint = "pick another name, or pass --force if you really mean it (kage then records it as forced and exports it)"
 
 // checkName refuses names that cannot be environment variables, and the
-// names envname's policy refuses unless force is set.
+// names envname's policy refuses unless force is set and the name can be
+// forced.
 func checkName(name string, force bool) error {
 	if err := envname.Check(name); err != nil {
 		return usagef(envname.SyntaxHint, "%s", err)
 	}
-	if force {
+	r, ok := envname.Refused(name)
+	switch {
+	case !ok:
 		return nil
-	}
-	if r, ok := envname.Refused(name); ok {
+	case !r.Forceable():
+		return usagef("pick another name: not even --force stores this one, a shell could not load it or kage needs it", "refusing to store %q: %s", name, r.Why())
+	case !force:
 		return usagef(forceHint, "refusing to store %q: %s", name, r.Why())
 	}
 	return nil
@@ -36,15 +40,19 @@ func skippedName(accepted envname.Accepted, r keyring.Ref) string {
 		// export, whatever the record says.
 		return fmt.Sprintf("%s is not a variable name; not exported (%s)", describeStored(r, safeText(err.Error())), removeFix(r))
 	}
-	rule, refused := envname.Refused(r.Name)
-	if !refused || accepted.Has(r.Scope, r.Name) {
+	if accepted.Allows(r.Scope, r.Name) {
 		return ""
 	}
+	rule, _ := envname.Refused(r.Name)
 	if sub, ok := subscription.FromScope(r.Scope); ok {
 		return fmt.Sprintf("subscription %s exports its key as %s, a name kage refuses: %s; not exported (store it under another name: kage subscription add --name %s --env NAME --overwrite)",
 			sub, r.Name, rule.Why(), sub)
 	}
 	where := displayScope(r.Scope)
+	if !rule.Forceable() {
+		return fmt.Sprintf("%s in %s is a name kage refuses even with --force: %s; not exported (remove it: kage secret delete %s --scope %s)",
+			r.Name, safeText(where), rule.Why(), r.Name, fixWord(where))
+	}
 	return fmt.Sprintf("%s in %s was not stored with --force, and kage refuses the name: %s; not exported (to export it: kage secret set %s --scope %s --force; to remove it: kage secret delete %s --scope %s)",
 		r.Name, safeText(where), rule.Why(), r.Name, fixWord(where), r.Name, fixWord(where))
 }

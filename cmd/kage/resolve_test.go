@@ -110,7 +110,7 @@ func TestCandidatesRefusedNames(t *testing.T) {
 		"subscription old exports its key as LD_PRELOAD, a name kage refuses: like every LD_* name",
 		"PATH in repo:/code/my api was not stored with --force, and kage refuses the name: it changes how the shell finds and runs commands (shell behaviour); not exported (to export it: kage secret set PATH --scope 'repo:/code/my api' --force; to remove it: kage secret delete PATH --scope 'repo:/code/my api')",
 		"GIT_CONFIG_COUNT in repo:/code/my api was not stored with --force",
-		"fish_user_paths in global was not stored with --force",
+		"fish_user_paths in global is a name kage refuses even with --force: like every fish_* name, it is fish's own variable (fish); not exported (remove it: kage secret delete fish_user_paths --scope global)",
 		`an item in global (invalid secret name "not a name") is not a variable name; not exported`,
 	}
 	if len(warnings) != len(want) {

@@ -126,7 +126,7 @@ func secretSet(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err := store.Set(ctx, sc.String(), name, value); err != nil {
 		return describe(err, sc)
 	}
-	if _, refused := envname.Refused(name); force && refused {
+	if r, refused := envname.Refused(name); force && refused && r.Forceable() {
 		// Recorded after the value: if this fails or kage stops first,
 		// the name is stored but not exported, the safe side.
 		if err := recordForced(ctx, e, sc, []string{name}); err != nil {
@@ -191,12 +191,15 @@ func secretGet(ctx context.Context, e *env, cmd *cli.Command) error {
 		for _, s := range chain {
 			// The policy holds here as at export: a refused name is read
 			// only where it was stored with --force.
-			if !refused || accepted.Has(s.String(), name) {
+			if accepted.Allows(s.String(), name) {
 				refs = append(refs, keyring.Ref{Scope: s.String(), Name: name})
 			}
 		}
 	}
 	if len(refs) == 0 && refused {
+		if !rule.Forceable() {
+			return fmt.Errorf("kage never reads %s: %s", name, rule.Why())
+		}
 		return withHint(fmt.Errorf("kage reads %s only where it was stored with --force: %s", name, rule.Why()),
 			fmt.Sprintf("to accept it: kage secret set %s --scope SCOPE --force", name))
 	}
