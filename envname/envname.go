@@ -7,11 +7,14 @@
 // a planted keychain item — control of the shell, or make the prompt
 // hook's load fail half-way.
 //
-// Names are compared without regard to case. Windows and PowerShell treat
-// environment names so (Path is PATH there), and zsh's lower-case specials
-// (path, fpath, status) are refused with their upper-case spellings; the
-// upper-case forms of the few lower-case ones (STATUS, OPTIONS) are no
-// names anyone keeps a credential under.
+// Names are compared without regard to case: Windows and PowerShell treat
+// environment names so (Path is PATH there), and the upper-case forms of
+// the lower-case specials of zsh and fish (STATUS, OPTIONS, VERSION) are
+// no names anyone keeps a credential under. A name listed in its own case
+// matches that entry first: zsh's array path cannot be forced, PATH can.
+//
+// --force stores a refused name, recorded as such (Forced), unless it
+// cannot be forced (Rule.Forceable): a shell's own and kage's own names.
 //
 // The tables are plain array literals: nothing is built when the package is
 // loaded, which matters for the prompt hook that starts kage at every
