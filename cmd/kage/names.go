@@ -5,7 +5,6 @@ import (
 
 	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/keyring"
-	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/subscription"
 )
 
@@ -71,8 +70,5 @@ func removeFix(r keyring.Ref) string {
 	if sub, ok := subscription.FromScope(r.Scope); ok {
 		return "remove it with: kage subscription remove " + sub
 	}
-	if _, err := scope.FromCanonical(r.Scope); err != nil {
-		return "kage doctor reports it"
-	}
-	return "kage doctor reports it, and says how to remove it"
+	return "kage doctor reports it"
 }
