@@ -794,7 +794,10 @@ func firstSet(ts ...time.Time) time.Time {
 // loadAccepted reads the record of names stored with --force. A record
 // kage cannot read is a failure, and then no refused name is adopted.
 func (d *doctorRun) loadAccepted() {
-	accepted, err := envname.OpenForced(d.e.paths.Data).Load()
+	f := envname.OpenForced(d.e.paths.Data)
+	// Whoever can write it decides which refused names are exported.
+	d.files = append(d.files, f.Path())
+	accepted, err := f.Load()
 	if err != nil {
 		msg := err.Error()
 		var fe *envname.ForcedError
