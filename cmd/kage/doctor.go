@@ -19,10 +19,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/kage-cli/kage/config"
+	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/internal/atomicfile"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
-	"github.com/kage-cli/kage/shellenv"
 	"github.com/kage-cli/kage/subscription"
 	"github.com/urfave/cli/v3"
 )
@@ -38,7 +38,9 @@ shell's rc file: one line per finding, with its fix. Exits 1 when something
 is wrong (FAIL); warnings alone exit 0. It never reads a secret's value.
 
 --fix rebuilds the index from the keychain: it adds the kage items the index
-lacks, drops the entries whose item is gone, and moves a corrupt index aside
+lacks (never one under a name kage refuses that was not stored with
+--force: that is reported, with how to delete it), drops the entries whose
+item is gone, and moves a corrupt index aside
 (index.json.corrupt-<time>). It drops the bindings to subscriptions whose key
 is gone, and deletes the stale keys an interrupted kage subscription add --env
 leaves beside a subscription's key. It never deletes or changes any other
@@ -106,6 +108,9 @@ type doctorRun struct {
 	backend string
 	// files are extra files whose modes checkPermissions checks.
 	files []string
+	// accepted are the refused names stored with --force: the only ones
+	// --fix adopts and kage exports.
+	accepted envname.Accepted
 }
 
 func (d *doctorRun) add(check, status, message, fix string) {
@@ -120,8 +125,12 @@ func (d *doctorRun) addRepairable(check, repair, message, fix string) {
 func doctor(ctx context.Context, e *env, fix, asJSON bool) error {
 	d := &doctorRun{e: e, k: keyring.NewKeychain(e.paths.Data), backend: "keyring"}
 	d.checkConfig()
+	d.loadAccepted()
 	if d.backend == "file" {
 		store, entries, listed := d.checkFileStore(ctx, fix)
+		if listed {
+			d.checkNames(entries)
+		}
 		d.checkPermissions()
 		if err := d.checkSubscriptions(ctx, store, entries, listed, fix); err != nil {
 			return err
@@ -139,6 +148,7 @@ func doctor(ctx context.Context, e *env, fix, asJSON bool) error {
 		d.checkPermissions()
 		if indexOK {
 			d.crossCheck(entries)
+			d.checkNames(entries)
 		} else {
 			d.add("index-keychain", statusSkip, "cannot check the index against the keychain until the index is repaired", "")
 		}
@@ -524,6 +534,7 @@ type comparison struct {
 	agreed  []keyring.Entry // listed, with an item
 	invalid []keyring.Entry // listed, but no kage secret can be there
 	lacking []keyring.Ref   // held, but not listed; sorted
+	refused []keyring.Ref   // held, not listed, under a name kage refuses
 }
 
 // kageName says why scope and name cannot be a kage secret, or "". A
@@ -535,7 +546,7 @@ func kageName(sc, name string) string {
 			return "not a kage scope"
 		}
 	}
-	if !shellenv.ValidName(name) || len(name) > maxNameLen {
+	if !envname.Valid(name) {
 		return "not a variable name"
 	}
 	return ""
@@ -566,8 +577,13 @@ func missingItemFix(sc, name string) string {
 	return fmt.Sprintf("kage secret delete %s --scope %s, or set it again", fixWord(name), fixWord(where))
 }
 
-func compareIndex(entries []keyring.Entry, inv *keyring.Inventory) comparison {
+func compareIndex(entries []keyring.Entry, inv *keyring.Inventory, accepted envname.Accepted) comparison {
 	c := comparison{held: map[keyring.Ref]*keyringRef{}}
+	indexed := map[keyring.Ref]bool{}
+	for _, en := range entries {
+		indexed[en.Ref()] = true
+	}
+	refused := map[keyring.Ref]bool{}
 	for _, it := range inv.Items {
 		if why := kageName(it.Scope, it.Name); why != "" {
 			c.foreign = append(c.foreign, it)
@@ -575,6 +591,15 @@ func compareIndex(entries []keyring.Entry, inv *keyring.Inventory) comparison {
 			continue
 		}
 		r := keyring.Ref{Scope: it.Scope, Name: it.Name}
+		if !indexed[r] && !accepted.Allows(it.Scope, it.Name) {
+			// Not stored by kage with --force: planted, most likely.
+			// Adopting it would export it.
+			if !refused[r] {
+				refused[r] = true
+				c.refused = append(c.refused, r)
+			}
+			continue
+		}
 		h := c.held[r]
 		if h == nil {
 			h = &keyringRef{created: it.Created, modified: it.Modified}
@@ -629,8 +654,8 @@ func (d *doctorRun) crossCheck(entries []keyring.Entry) {
 		d.add(check, statusSkip, "cannot check the index against the keychain until the keychain answers", "")
 		return
 	}
-	c := compareIndex(entries, d.inv)
-	if len(c.missing)+len(c.invalid)+len(c.lacking) == 0 {
+	c := compareIndex(entries, d.inv, d.accepted)
+	if len(c.missing)+len(c.invalid)+len(c.lacking)+len(c.refused) == 0 {
 		d.add(check, statusOK, fmt.Sprintf("index and keychain agree (%s)", countSecrets(c.agreed)), "")
 	}
 	for _, en := range c.missing {
@@ -648,6 +673,18 @@ func (d *doctorRun) crossCheck(entries []keyring.Entry) {
 	for _, r := range c.lacking {
 		d.addRepairable(check, repairIndex, fmt.Sprintf("the keychain holds %s that the index lacks", describeRef(r.Scope, r.Name)),
 			"kage doctor --fix")
+	}
+	slices.SortFunc(c.refused, compareRefs)
+	for _, r := range c.refused {
+		rule, _ := envname.Refused(r.Name)
+		fix := "if you did not store it, remove it in Seahorse"
+		if printable(r.Scope) {
+			fix = fmt.Sprintf("if you did not store it: secret-tool clear service %s username %s", fixWord(keyring.Service(r.Scope)), r.Name)
+		}
+		if _, ok := subscription.FromScope(r.Scope); !ok && rule.Forceable() {
+			fix += fmt.Sprintf("; if you did: kage secret set %s --scope %s --force", r.Name, fixWord(displayScope(r.Scope)))
+		}
+		d.add(check, statusFail, fmt.Sprintf("the keychain holds %s, which kage did not store: kage refuses the name (%s), so it neither adopts nor exports it", describeRef(r.Scope, r.Name), rule.Why()), fix)
 	}
 	var dups []keyring.Ref
 	for r, h := range c.held {
@@ -690,7 +727,7 @@ func (d *doctorRun) repair(ctx context.Context) error {
 		return nil
 	}
 	if entries, err := d.k.Index().Load(); err == nil {
-		if _, changes := rebuildIndex(entries, d.inv, d.e.now()); len(changes) == 0 {
+		if _, changes := rebuildIndex(entries, d.inv, d.e.now(), d.accepted); len(changes) == 0 {
 			// Nothing to mend: no need for the lock, which would create
 			// the data folder on a first run.
 			return nil
@@ -709,7 +746,7 @@ func (d *doctorRun) repair(ctx context.Context) error {
 			return nil, err
 		}
 		fresh = inv
-		out, ch := rebuildIndex(entries, inv, d.e.now().UTC())
+		out, ch := rebuildIndex(entries, inv, d.e.now().UTC(), d.accepted)
 		if len(ch) == 0 && loadErr == nil {
 			return nil, errLeaveIndex // nothing to change: leave the file as it is
 		}
@@ -740,10 +777,11 @@ func (d *doctorRun) repair(ctx context.Context) error {
 
 // rebuildIndex makes the index agree with the keychain: entries whose item is
 // there are kept as they are, the others dropped; items the index lacks
-// are added with the item's own times. It returns the new entries and one
-// line per change.
-func rebuildIndex(entries []keyring.Entry, inv *keyring.Inventory, now time.Time) ([]keyring.Entry, []string) {
-	c := compareIndex(entries, inv)
+// are added with the item's own times, except those under a name kage
+// refuses that were not stored with --force (accepted). It returns the new
+// entries and one line per change.
+func rebuildIndex(entries []keyring.Entry, inv *keyring.Inventory, now time.Time, accepted envname.Accepted) ([]keyring.Entry, []string) {
+	c := compareIndex(entries, inv, accepted)
 	var changes []string
 	var out []keyring.Entry
 	seen := map[keyring.Ref]bool{}
@@ -778,6 +816,53 @@ func firstSet(ts ...time.Time) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// loadAccepted reads the record of names stored with --force. A record
+// kage cannot read is a failure, and then no refused name is adopted.
+func (d *doctorRun) loadAccepted() {
+	f := envname.OpenForced(d.e.paths.Data)
+	// Whoever can write it decides which refused names are exported.
+	d.files = append(d.files, f.Path())
+	accepted, err := f.Load()
+	if err != nil {
+		msg := err.Error()
+		var fe *envname.ForcedError
+		if errors.As(err, &fe) {
+			msg = fmt.Sprintf("the record of forced names %s %s", displayPath(fe.Path), fe.Msg)
+		}
+		d.add("names", statusFail, oneLine(msg), hintOf(err))
+		return
+	}
+	d.accepted = accepted
+}
+
+// checkNames reports the store's secrets under names kage refuses that
+// were not stored with --force: kage does not export them.
+func (d *doctorRun) checkNames(entries []keyring.Entry) {
+	const check = "names"
+	for _, en := range entries {
+		rule, refused := envname.Refused(en.Name)
+		if !refused || !envname.Valid(en.Name) || d.accepted.Allows(en.Scope, en.Name) {
+			continue
+		}
+		if sub, ok := subscription.FromScope(en.Scope); ok {
+			d.add(check, statusWarn, fmt.Sprintf("subscription %s exports its key as %s, a name kage refuses (%s); it is not exported", sub, en.Name, rule.Why()),
+				fmt.Sprintf("kage subscription add --name %s --env NAME --overwrite", sub))
+			continue
+		}
+		if _, err := scope.FromCanonical(en.Scope); err != nil {
+			continue // reported as no kage scope
+		}
+		where := fixWord(displayScope(en.Scope))
+		if !rule.Forceable() {
+			d.add(check, statusWarn, fmt.Sprintf("%s is under a name kage refuses even with --force (%s); it is not exported", describeRef(en.Scope, en.Name), rule.Why()),
+				fmt.Sprintf("kage secret delete %s --scope %s", en.Name, where))
+			continue
+		}
+		d.add(check, statusWarn, fmt.Sprintf("%s was not stored with --force, and kage refuses the name (%s); it is not exported", describeRef(en.Scope, en.Name), rule.Why()),
+			fmt.Sprintf("kage secret delete %s --scope %s, or to export it: kage secret set %s --scope %s --force", en.Name, where, en.Name, where))
+	}
 }
 
 // checkSubscriptions checks the subscription bindings: that their file is

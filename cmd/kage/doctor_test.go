@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/subscription"
 )
@@ -40,7 +41,7 @@ func TestRebuildIndex(t *testing.T) {
 		{Scope: "global", Name: "", Created: t0, ID: "/8"},
 		{Scope: "global", Name: "1X", Created: t0, ID: "/9"},
 	}}
-	got, changes := rebuildIndex(entries, inv, now)
+	got, changes := rebuildIndex(entries, inv, now, nil)
 	want := []keyring.Entry{
 		{Scope: "global", Name: "KEPT", Created: t0, Updated: t0},
 		{Scope: "namespace:backend", Name: "NEW", Created: t0, Updated: t2},
@@ -62,11 +63,11 @@ func TestRebuildIndex(t *testing.T) {
 	}
 
 	// Rebuilding what was rebuilt changes nothing.
-	again, changes := rebuildIndex(got, inv, now)
+	again, changes := rebuildIndex(got, inv, now, nil)
 	if len(changes) != 0 || !slices.Equal(again, got) {
 		t.Errorf("second rebuild changed %q", changes)
 	}
-	c := compareIndex(got, inv)
+	c := compareIndex(got, inv, nil)
 	if len(c.missing)+len(c.invalid)+len(c.lacking) != 0 || len(c.agreed) != 3 || len(c.foreign) != 5 {
 		t.Errorf("after rebuild: %d missing, %d invalid, %d lacking, %d agree, %d foreign",
 			len(c.missing), len(c.invalid), len(c.lacking), len(c.agreed), len(c.foreign))
@@ -197,7 +198,7 @@ func TestSubscriptionRefs(t *testing.T) {
 		{Scope: "subscription:work", Name: "ANTHROPIC_API_KEY", Created: t0, Modified: t0, ID: "/1"},
 		{Scope: "subscription:personal", Name: "CLAUDE_KEY", Created: t0, Modified: t0, ID: "/2"},
 	}}
-	got, changes := rebuildIndex(entries, inv, t0)
+	got, changes := rebuildIndex(entries, inv, t0, nil)
 	want := []keyring.Entry{entries[0], {Scope: "subscription:personal", Name: "CLAUDE_KEY", Created: t0, Updated: t0}}
 	if !slices.Equal(got, want) {
 		t.Errorf("rebuilt\n%+v\nwant\n%+v", got, want)
@@ -205,7 +206,7 @@ func TestSubscriptionRefs(t *testing.T) {
 	if wantChanges := []string{"added the key of subscription personal (CLAUDE_KEY) to the index, from its keychain item"}; !slices.Equal(changes, wantChanges) {
 		t.Errorf("changes %q, want %q", changes, wantChanges)
 	}
-	if c := compareIndex(got, inv); len(c.foreign)+len(c.invalid)+len(c.missing)+len(c.lacking) != 0 {
+	if c := compareIndex(got, inv, nil); len(c.foreign)+len(c.invalid)+len(c.missing)+len(c.lacking) != 0 {
 		t.Errorf("after rebuild: %d foreign, %d invalid, %d missing, %d lacking", len(c.foreign), len(c.invalid), len(c.missing), len(c.lacking))
 	}
 }
@@ -304,5 +305,43 @@ func TestDoctorStaleSubscriptionKeys(t *testing.T) {
 	}
 	if out, code := kage("doctor"); code != 0 || strings.Contains(out, "FAIL") {
 		t.Errorf("doctor after --fix (exit %d):\n%s", code, out)
+	}
+}
+
+// TestRebuildIndexRefusedNames: doctor --fix never adopts a keychain item
+// under a name kage refuses (planted with secret-tool, say), unless the
+// record of forced names says kage stored it with --force; an entry the
+// index already lists is kept (kage skips it at export).
+func TestRebuildIndexRefusedNames(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	inv := &keyring.Inventory{Items: []keyring.Item{
+		{Scope: "global", Name: "PATH", Created: t0, ID: "/1"},
+		{Scope: "global", Name: "path", Created: t0, ID: "/2"},
+		{Scope: "repo:/src/api", Name: "GIT_CONFIG_COUNT", Created: t0, ID: "/3"},
+		{Scope: subscription.Scope("work"), Name: "LD_PRELOAD", Created: t0, ID: "/4"},
+		{Scope: "namespace:ops", Name: "LD_PRELOAD", Created: t0, ID: "/5"},
+		{Scope: "global", Name: "IFS", Created: t0, ID: "/6"},
+		{Scope: "global", Name: "API_KEY", Created: t0, ID: "/7"},
+	}}
+	entries := []keyring.Entry{{Scope: "global", Name: "IFS", Created: t0, Updated: t0}}
+	accepted := envname.Accepted{{Scope: "namespace:ops", Name: "LD_PRELOAD"}}
+	got, changes := rebuildIndex(entries, inv, t0, accepted)
+	want := []keyring.Entry{
+		{Scope: "global", Name: "IFS", Created: t0, Updated: t0},
+		{Scope: "global", Name: "API_KEY", Created: t0, Updated: t0},
+		{Scope: "namespace:ops", Name: "LD_PRELOAD", Created: t0, Updated: t0},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("rebuilt\n%+v\nwant\n%+v\nchanges %q", got, want, changes)
+	}
+	c := compareIndex(got, inv, accepted)
+	var refused []string
+	for _, r := range c.refused {
+		refused = append(refused, r.Name+"@"+r.Scope)
+	}
+	slices.Sort(refused)
+	wantRefused := []string{"GIT_CONFIG_COUNT@repo:/src/api", "LD_PRELOAD@subscription:work", "PATH@global", "path@global"}
+	if !slices.Equal(refused, wantRefused) {
+		t.Errorf("refused %q, want %q", refused, wantRefused)
 	}
 }

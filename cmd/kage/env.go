@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/kage-cli/kage/config"
+	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/shellenv"
@@ -116,7 +117,11 @@ func (e *env) lookup(c *scope.Context, forced string) (lookup, error) {
 	if err != nil {
 		return lookup{}, err
 	}
-	return lookup{chain: c.Chain(), bindings: bs, forced: forced}, nil
+	accepted, err := envname.OpenForced(e.paths.Data).Load()
+	if err != nil {
+		return lookup{}, err
+	}
+	return lookup{chain: c.Chain(), bindings: bs, forced: forced, accepted: accepted}, nil
 }
 
 // envOptions are kage env's flags.
@@ -543,6 +548,7 @@ func fingerprint(p config.Paths, c *scope.Context, cerr error, file string) stri
 	// The file backend's secrets (at its default place: a custom one is
 	// named in config.toml, whose stamp is above, and watched below).
 	fmt.Fprintf(&b, "%s\x00", stamp(filepath.Join(p.Data, secretsFileName)))
+	fmt.Fprintf(&b, "%s\x00", stamp(filepath.Join(p.Data, envname.ForcedFile)))
 	if file != "" {
 		fmt.Fprintf(&b, "%s\x00", stamp(file))
 	}

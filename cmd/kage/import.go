@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/shellenv"
@@ -43,7 +44,7 @@ imports back exactly.`,
 			scopeFlag("store in `SCOPE`: global (default), namespace:<name>, repo:<path>, repo or namespace"),
 			&cli.BoolFlag{Name: "overwrite", Usage: "replace secrets that already exist in the scope"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "check the file and print the names it would store; store nothing"},
-			&cli.BoolFlag{Name: "force", Usage: "allow names that change how programs run (PATH, LD_PRELOAD, …)"},
+			&cli.BoolFlag{Name: "force", Usage: "store names kage refuses (PATH, LD_PRELOAD, …), recorded as forced so that they are exported"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error { return secretImport(ctx, e, cmd) },
 	}
@@ -81,6 +82,20 @@ func secretImport(ctx context.Context, e *env, cmd *cli.Command) error {
 	}
 	if err := storeImport(ctx, e, store, items, sc); err != nil {
 		return err
+	}
+	if cmd.Bool("force") {
+		var forced []string
+		for _, it := range items {
+			if r, refused := envname.Refused(it.Name); refused && r.Forceable() {
+				forced = append(forced, it.Name)
+			}
+		}
+		if len(forced) > 0 {
+			if err := recordForced(ctx, e, sc, forced); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stderr, "kage: recorded as forced, so that kage exports them: %s\n", strings.Join(forced, ", "))
+		}
 	}
 	if regular {
 		q := shellQuote(file)
@@ -144,7 +159,8 @@ func checkImport(ctx context.Context, e *env, store keyring.Store, file string, 
 		msg := ""
 		if err := checkName(en.Name, force); err != nil {
 			msg = err.Error()
-			refused = refused || shellenv.ValidName(en.Name) && len(en.Name) <= maxNameLen
+			r, no := envname.Refused(en.Name)
+			refused = refused || envname.Valid(en.Name) && no && r.Forceable()
 		} else if limit := store.MaxValue(sc.String(), en.Name); len(en.Value) > limit {
 			msg = fmt.Sprintf("the value of %s is %d bytes; this store holds at most %d", en.Name, len(en.Value), limit)
 		}
@@ -187,7 +203,7 @@ func checkImport(ctx context.Context, e *env, store keyring.Store, file string, 
 		}
 		hint := "fix the lines above and run the import again"
 		if refused {
-			hint += "; --force allows names that change how programs run"
+			hint += "; --force stores names kage refuses, recorded as forced"
 		}
 		return nil, withHint(fmt.Errorf("%s has %s; nothing was stored", file, count(len(problems), "invalid line")), hint)
 	}

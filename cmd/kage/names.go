@@ -2,69 +2,73 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
-	"github.com/kage-cli/kage/shellenv"
+	"github.com/kage-cli/kage/envname"
+	"github.com/kage-cli/kage/keyring"
+	"github.com/kage-cli/kage/subscription"
 )
 
-// maxNameLen keeps names well inside every keychain's account field.
-const maxNameLen = 128
+// forceHint is the hint under a refused name where --force exists.
+const forceHint = "pick another name, or pass --force if you really mean it (kage then records it as forced and exports it)"
 
-// dangerous are variables that change how programs or shells run: a secret
-// under one of these names would change the behaviour of everything started
-// from the shell, or fail to assign in zsh or bash (UID, EUID, …).
-var dangerous = map[string]string{
-	"PATH": "program lookup", "BASH_ENV": "bash start-up", "ENV": "sh start-up",
-	"PROMPT_COMMAND": "the prompt", "IFS": "word splitting", "PS1": "the prompt",
-	"PS2": "the prompt", "PS4": "shell tracing", "CDPATH": "cd", "SHELLOPTS": "bash options",
-	"BASHOPTS": "bash options", "GLOBIGNORE": "globbing", "FPATH": "zsh functions",
-	"ZDOTDIR": "zsh start-up", "HOME": "every program", "SHELL": "every program",
-	"NODE_OPTIONS": "node", "NODE_PATH": "node", "PYTHONPATH": "python",
-	"PYTHONSTARTUP": "python", "PYTHONHOME": "python", "PERL5LIB": "perl",
-	"PERL5OPT": "perl", "RUBYOPT": "ruby", "RUBYLIB": "ruby",
-	"JAVA_TOOL_OPTIONS": "java", "_JAVA_OPTIONS": "java", "GIT_SSH": "git",
-	"GIT_SSH_COMMAND": "git", "GIT_EXEC_PATH": "git", "GIT_ASKPASS": "git",
-	"SSH_ASKPASS": "ssh", "EDITOR": "editors", "VISUAL": "editors", "PAGER": "pagers",
-	"LESSOPEN": "less", "TMPDIR": "temporary files", "PSModulePath": "PowerShell",
-	"UID": "zsh and bash (read-only)", "EUID": "zsh and bash (read-only)",
-	"GID": "zsh (read-only)", "EGID": "zsh (read-only)", "PPID": "zsh and bash (read-only)",
-	"BASHPID": "bash (read-only)", "SHLVL": "the shell",
-}
-
-// dangerousPrefixes are families of such variables.
-var dangerousPrefixes = []string{"LD_", "DYLD_", "BASH_FUNC_", "KAGE_"}
-
-// checkName refuses names that cannot be environment variables, and names
-// that change how programs run unless force is set.
+// checkName refuses names that cannot be environment variables, and the
+// names envname's policy refuses unless force is set and the name can be
+// forced.
 func checkName(name string, force bool) error {
-	if len(name) > maxNameLen {
-		// Not shown: from a .env file, a long run of letters before "="
-		// may be a piece of a secret.
-		return usagef("names start with a letter or _, then letters, digits or _ (e.g. API_KEY), at most 128 characters",
-			"invalid secret name: it is %d characters long", len(name))
+	if err := envname.Check(name); err != nil {
+		return usagef(envname.SyntaxHint, "%s", err)
 	}
-	if !shellenv.ValidName(name) {
-		// A long one may be a value pasted where the name goes: described,
-		// never shown.
-		shown := fmt.Sprintf("%q", name)
-		if len(name) > 32 {
-			shown = fmt.Sprintf("(%d characters, not shown)", len(name))
-		}
-		return usagef("names start with a letter or _, then letters, digits or _ (e.g. API_KEY), at most 128 characters",
-			"invalid secret name %s", shown)
-	}
-	if force {
+	r, ok := envname.Refused(name)
+	switch {
+	case !ok:
 		return nil
-	}
-	what, ok := dangerous[name]
-	for _, p := range dangerousPrefixes {
-		if strings.HasPrefix(name, p) {
-			what, ok = fmt.Sprintf("%s* variables", p), true
-		}
-	}
-	if ok {
-		return usagef("pick another name, or pass --force if you really mean it",
-			"refusing to store %q: it changes how programs run (%s)", name, what)
+	case !r.Forceable():
+		return usagef("pick another name: not even --force stores this one, a shell could not load it or kage needs it", "refusing to store %q: %s", name, r.Why())
+	case !force:
+		return usagef(forceHint, "refusing to store %q: %s", name, r.Why())
 	}
 	return nil
+}
+
+// skippedName says why a name found in a store is not exported, and how
+// to accept or remove it; "" when it is exported. accepted is the record of
+// names stored with --force.
+func skippedName(accepted envname.Accepted, r keyring.Ref) string {
+	if err := envname.Check(r.Name); err != nil {
+		// A hand-edited index or a store another program wrote: never an
+		// export, whatever the record says.
+		return fmt.Sprintf("%s is not a variable name; not exported (%s)", describeStored(r, safeText(err.Error())), removeFix(r))
+	}
+	if accepted.Allows(r.Scope, r.Name) {
+		return ""
+	}
+	rule, _ := envname.Refused(r.Name)
+	if sub, ok := subscription.FromScope(r.Scope); ok {
+		return fmt.Sprintf("subscription %s exports its key as %s, a name kage refuses: %s; not exported (store it under another name: kage subscription add --name %s --env NAME --overwrite)",
+			sub, r.Name, rule.Why(), sub)
+	}
+	where := displayScope(r.Scope)
+	if !rule.Forceable() {
+		return fmt.Sprintf("%s in %s is a name kage refuses even with --force: %s; not exported (remove it: kage secret delete %s --scope %s)",
+			r.Name, safeText(where), rule.Why(), r.Name, fixWord(where))
+	}
+	return fmt.Sprintf("%s in %s was not stored with --force, and kage refuses the name: %s; not exported (to export it: kage secret set %s --scope %s --force; to remove it: kage secret delete %s --scope %s)",
+		r.Name, safeText(where), rule.Why(), r.Name, fixWord(where), r.Name, fixWord(where))
+}
+
+// describeStored names an item by its scope, for a name that cannot be
+// shown as is.
+func describeStored(r keyring.Ref, shown string) string {
+	if sub, ok := subscription.FromScope(r.Scope); ok {
+		return fmt.Sprintf("the key of subscription %s (%s)", sub, shown)
+	}
+	return fmt.Sprintf("an item in %s (%s)", safeText(displayScope(r.Scope)), shown)
+}
+
+// removeFix says how to remove an item whose name is not a variable name.
+func removeFix(r keyring.Ref) string {
+	if sub, ok := subscription.FromScope(r.Scope); ok {
+		return "remove it with: kage subscription remove " + sub
+	}
+	return "kage doctor reports it"
 }

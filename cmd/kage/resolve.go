@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 
+	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/subscription"
@@ -47,6 +48,9 @@ type lookup struct {
 	chain    []scope.Scope
 	bindings []subscription.Binding
 	forced   string
+	// accepted are the refused names stored with --force: the only
+	// refused names exported.
+	accepted envname.Accepted
 }
 
 // candidates lists, for every name the lookup supplies, where its value can
@@ -54,17 +58,31 @@ type lookup struct {
 // chain, most specific first. At one scope a bound subscription comes
 // before the scope's own secret of the same name: binding a scope to a
 // subscription is the later, more deliberate choice. A binding to a
-// subscription that has no key is skipped with a warning.
+// subscription that has no key is skipped with a warning, and so is every
+// name the policy refuses (envname) unless it was stored with --force:
+// whatever put it in the store, it is never exported.
 func (l lookup) candidates(entries []keyring.Entry) (map[string][]source, []string, error) {
 	keys, _ := subscription.Keys(entries)
 	out := map[string][]source{}
 	var warnings []string
+	skipped := map[keyring.Ref]bool{}
+	skip := func(r keyring.Ref) bool {
+		why := skippedName(l.accepted, r)
+		if why != "" && !skipped[r] {
+			// One warning a name, though two bindings may name one key.
+			skipped[r] = true
+			warnings = append(warnings, why)
+		}
+		return why != ""
+	}
 	if l.forced != "" {
 		k, ok := keys[l.forced]
 		if !ok {
 			return nil, nil, subscriptionNotFound(l.forced)
 		}
-		out[k.Var] = append(out[k.Var], source{Sub: k.Name, Forced: true, ref: k.Ref()})
+		if !skip(k.Ref()) {
+			out[k.Var] = append(out[k.Var], source{Sub: k.Name, Forced: true, ref: k.Ref()})
+		}
 	}
 	held := map[string][]keyring.Entry{}
 	for _, en := range entries {
@@ -77,10 +95,14 @@ func (l lookup) candidates(entries []keyring.Entry) (map[string][]source, []stri
 				warnings = append(warnings, fmt.Sprintf("%s is bound to subscription %q, which does not exist; skipped (kage subscription unuse %s --scope %s, or kage doctor --fix)", s.Display(), sub, sub, s.Display()))
 				continue
 			}
-			out[k.Var] = append(out[k.Var], source{Scope: s, Sub: sub, ref: k.Ref()})
+			if !skip(k.Ref()) {
+				out[k.Var] = append(out[k.Var], source{Scope: s, Sub: sub, ref: k.Ref()})
+			}
 		}
 		for _, en := range held[s.String()] {
-			out[en.Name] = append(out[en.Name], source{Scope: s, ref: en.Ref()})
+			if !skip(en.Ref()) {
+				out[en.Name] = append(out[en.Name], source{Scope: s, ref: en.Ref()})
+			}
 		}
 	}
 	return out, warnings, nil

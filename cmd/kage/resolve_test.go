@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/subscription"
@@ -71,5 +72,62 @@ func TestCandidatesOrder(t *testing.T) {
 	l.forced = "gone"
 	if _, _, err := l.candidates(entries); err == nil || !strings.Contains(err.Error(), `subscription "gone" not found`) {
 		t.Errorf("forcing a missing subscription: %v", err)
+	}
+}
+
+// TestCandidatesRefusedNames: a name the policy refuses is a candidate only
+// in a scope where it was stored with --force; every other one, and a
+// subscription exporting its key under such a name, is skipped with one
+// warning each, which says how to accept or remove it.
+func TestCandidatesRefusedNames(t *testing.T) {
+	repo := scope.Scope{Kind: scope.Repo, Path: "/code/my api"}
+	glob := scope.Scope{Kind: scope.Global}
+	entries := []keyring.Entry{
+		{Scope: "global", Name: "PATH"},
+		{Scope: "repo:/code/my api", Name: "PATH"},
+		{Scope: "repo:/code/my api", Name: "GIT_CONFIG_COUNT"},
+		{Scope: "global", Name: "fish_user_paths"},
+		{Scope: "global", Name: "API_KEY"},
+		{Scope: "global", Name: "not a name"},
+		{Scope: "subscription:old", Name: "LD_PRELOAD"},
+	}
+	l := lookup{
+		chain: []scope.Scope{repo, glob},
+		bindings: []subscription.Binding{
+			{Scope: "repo:/code/my api", Subscription: "old"},
+			{Scope: "global", Subscription: "old"},
+		},
+		accepted: envname.Accepted{{Scope: "global", Name: "PATH"}, {Scope: "namespace:x", Name: "fish_user_paths"}},
+	}
+	got, warnings, err := l.candidates(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || len(got["PATH"]) != 1 || got["PATH"][0].Scope != glob || len(got["API_KEY"]) != 1 {
+		t.Errorf("candidates = %v, want PATH from global and API_KEY", got)
+	}
+	want := []string{
+		"subscription old exports its key as LD_PRELOAD, a name kage refuses: like every LD_* name",
+		"PATH in repo:/code/my api was not stored with --force, and kage refuses the name: it changes how the shell finds and runs commands (shell behaviour); not exported (to export it: kage secret set PATH --scope 'repo:/code/my api' --force; to remove it: kage secret delete PATH --scope 'repo:/code/my api')",
+		"GIT_CONFIG_COUNT in repo:/code/my api was not stored with --force",
+		"fish_user_paths in global is a name kage refuses even with --force: like every fish_* name, it is fish's own variable (fish); not exported (remove it: kage secret delete fish_user_paths --scope global)",
+		`an item in global (invalid secret name "not a name") is not a variable name; not exported`,
+	}
+	if len(warnings) != len(want) {
+		t.Fatalf("warnings:\n%s", strings.Join(warnings, "\n"))
+	}
+	for _, w := range want {
+		found := false
+		for _, g := range warnings {
+			found = found || strings.HasPrefix(g, w)
+		}
+		if !found {
+			t.Errorf("no warning starts %q; got:\n%s", w, strings.Join(warnings, "\n"))
+		}
+	}
+	l.forced = "old"
+	got, _, err = l.candidates(entries)
+	if err != nil || got["LD_PRELOAD"] != nil {
+		t.Errorf("--subscription old: LD_PRELOAD exported (%v, %v)", got["LD_PRELOAD"], err)
 	}
 }

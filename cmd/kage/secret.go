@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/subscription"
@@ -49,7 +50,7 @@ process list. Setting an existing name replaces its value (rotation).
 				Flags: []cli.Flag{
 					scopeFlag("store in `SCOPE`: global (default), namespace:<name>, repo:<path>, repo or namespace"),
 					&cli.StringFlag{Name: "from-file", Usage: "read the value from `PATH`, bytes exactly"},
-					&cli.BoolFlag{Name: "force", Usage: "allow a name that changes how programs run (PATH, LD_PRELOAD, …)"},
+					&cli.BoolFlag{Name: "force", Usage: "store a name kage refuses (PATH, LD_PRELOAD, …), recorded as forced so that it is exported"},
 				},
 				Action: func(ctx context.Context, cmd *cli.Command) error { return secretSet(ctx, e, cmd) },
 			},
@@ -106,7 +107,8 @@ func secretSet(ctx context.Context, e *env, cmd *cli.Command) error {
 		return err
 	}
 	name := cmd.Args().First()
-	if err := checkName(name, cmd.Bool("force")); err != nil {
+	force := cmd.Bool("force")
+	if err := checkName(name, force); err != nil {
 		return err
 	}
 	sc, _, err := e.scopeFlag(cmd, "global")
@@ -124,7 +126,16 @@ func secretSet(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err := store.Set(ctx, sc.String(), name, value); err != nil {
 		return describe(err, sc)
 	}
-	fmt.Fprintf(e.stderr, "kage: stored %s in %s\n", name, sc.Display())
+	if r, refused := envname.Refused(name); force && refused && r.Forceable() {
+		// Recorded after the value: if this fails or kage stops first,
+		// the name is stored but not exported, the safe side.
+		if err := recordForced(ctx, e, sc, []string{name}); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "kage: stored %s in %s (recorded as forced: kage exports it although it refuses the name elsewhere)\n", name, sc.Display())
+	} else {
+		fmt.Fprintf(e.stderr, "kage: stored %s in %s\n", name, sc.Display())
+	}
 	if sc.Kind == scope.Repo {
 		// Scope parsing maps a path inside a repository to its root, so a
 		// path that is still not a root is in no repository at all.
@@ -171,10 +182,26 @@ func secretGet(ctx context.Context, e *env, cmd *cli.Command) error {
 	}
 	// One read for the whole chain (one Secret Service batch on Linux),
 	// then the most specific scope that holds the name wins.
+	rule, refused := envname.Refused(name)
 	if refs == nil {
-		for _, s := range chain {
-			refs = append(refs, keyring.Ref{Scope: s.String(), Name: name})
+		accepted, err := envname.OpenForced(e.paths.Data).Load()
+		if err != nil {
+			return err
 		}
+		for _, s := range chain {
+			// The policy holds here as at export: a refused name is read
+			// only where it was stored with --force.
+			if accepted.Allows(s.String(), name) {
+				refs = append(refs, keyring.Ref{Scope: s.String(), Name: name})
+			}
+		}
+	}
+	if len(refs) == 0 && refused {
+		if !rule.Forceable() {
+			return fmt.Errorf("kage never reads %s: %s", name, rule.Why())
+		}
+		return withHint(fmt.Errorf("kage reads %s only where it was stored with --force: %s", name, rule.Why()),
+			fmt.Sprintf("to accept it: kage secret set %s --scope SCOPE --force", name))
 	}
 	got, err := store.GetMany(ctx, refs)
 	if err != nil {
@@ -326,6 +353,13 @@ func secretDelete(ctx context.Context, e *env, cmd *cli.Command) error {
 	} else {
 		err = store.Delete(ctx, sc.String(), name)
 	}
+	if err == nil || errors.Is(err, keyring.ErrNotFound) {
+		// Gone from the scope: a record left behind would let an item
+		// planted under the name later be exported.
+		if ferr := envname.OpenForced(e.paths.Data).Remove(ctx, sc.String(), []string{name}); ferr != nil {
+			fmt.Fprintf(e.stderr, "kage: warning: %s could not be removed from the record of forced names: %s\n", name, oneLine(ferr.Error()))
+		}
+	}
 	if errors.Is(err, keyring.ErrNotFound) {
 		return notFoundElsewhere(ctx, store, name, sc)
 	}
@@ -333,6 +367,16 @@ func secretDelete(ctx context.Context, e *env, cmd *cli.Command) error {
 		return describe(err, sc)
 	}
 	fmt.Fprintf(e.stderr, "kage: deleted %s from %s\n", name, sc.Display())
+	return nil
+}
+
+// recordForced records names, stored with --force in sc, in the record of
+// forced names, which decides that they are exported.
+func recordForced(ctx context.Context, e *env, sc scope.Scope, names []string) error {
+	if err := envname.OpenForced(e.paths.Data).Add(ctx, sc.String(), names, e.now()); err != nil {
+		return withHint(fmt.Errorf("stored in %s, but not recorded as forced, so kage does not export it: %s", sc.Display(), oneLine(err.Error())),
+			"once the cause is fixed, run the same command again")
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/subscription"
@@ -185,8 +186,15 @@ func subscriptionAdd(ctx context.Context, e *env, cmd *cli.Command) error {
 		// Rotation keeps the variable the scopes bound to it export.
 		variable = old.Var
 	}
-	if err := checkName(variable, false); err != nil {
-		return err
+	if err := envname.Check(variable); err != nil {
+		return usagef(envname.SyntaxHint, "%s", err)
+	}
+	if r, ok := envname.Refused(variable); ok {
+		hint := "export the key under another name: --env NAME"
+		if exists && !cmd.IsSet("env") {
+			hint = fmt.Sprintf("it was stored before kage refused the name; move it: kage subscription add --name %s --env NAME --overwrite", name)
+		}
+		return usagef(hint, "refusing to export a subscription's key as %q: %s", variable, r.Why())
 	}
 	if exists && !cmd.Bool("overwrite") {
 		return withHint(fmt.Errorf("subscription %q already exists (exported as %s)", name, old.Var),
@@ -422,6 +430,11 @@ func subscriptionUse(ctx context.Context, e *env, cmd *cli.Command) error {
 	k, err := st.keyOf(name)
 	if err != nil {
 		return err
+	}
+	if r, refused := envname.Refused(k.Var); refused {
+		// Stored before kage refused the name: it would never be exported.
+		return withHint(fmt.Errorf("subscription %s exports its key as %s, a name kage refuses: %s", name, k.Var, r.Why()),
+			fmt.Sprintf("move it first: kage subscription add --name %s --env NAME --overwrite", name))
 	}
 	var replaced []string
 	already := false
