@@ -3,11 +3,17 @@ package shellenv
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 )
 
 // jsonFormat writes the variables of a Plan as one JSON object,
 // {"NAME": "value", …}, in the order given (the caller sorts by name), for
 // programs that read kage's output rather than shells that evaluate it.
+//
+// $ and ` are written \u0024 and \u0060, and the typographic double quotes
+// U+201C–U+201E as \u201c–\u201e: JSON readers decode them, and a shell that
+// evaluates the output by mistake (POSIX sh and fish expand $(…) in double
+// quotes, PowerShell ends a string at U+201C) reads them as plain text.
 //
 // JSON strings are Unicode: a value that is not valid UTF-8 is refused,
 // naming the variable, because encoding/json would silently replace each
@@ -74,12 +80,26 @@ func writeJSONNames(b *bytes.Buffer, names []string) {
 
 // writeJSONString writes s as a JSON string. encoding/json does the
 // escaping (controls, quotes, backslashes, U+2028/U+2029); HTML escaping is
-// off because <, > and & in a secret are nobody's markup here.
+// off because <, > and & in a secret are nobody's markup here. Then $, `
+// and U+201C–U+201E are escaped too (see jsonFormat): in encoding/json's
+// output they only ever stand for themselves, never inside an escape.
 func writeJSONString(b *bytes.Buffer, s string) {
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
+	var enc bytes.Buffer
+	e := json.NewEncoder(&enc)
+	e.SetEscapeHTML(false)
 	// Encoding a string cannot fail; the encoder ends it with a newline,
 	// which is dropped.
-	_ = enc.Encode(s)
-	b.Truncate(b.Len() - 1)
+	_ = e.Encode(s)
+	out := enc.Bytes()[:enc.Len()-1]
+	for i := 0; i < len(out); i++ {
+		switch c := out[i]; {
+		case c == '$' || c == '`':
+			fmt.Fprintf(b, `\u%04x`, c)
+		case isDoubleCurly(out[i:]):
+			fmt.Fprintf(b, `\u%04x`, 0x201c+int(out[i+2]-0x9c))
+			i += 2
+		default:
+			b.WriteByte(c)
+		}
+	}
 }
