@@ -336,7 +336,6 @@ func (p *dotenvParser) parseValue(line int) (value []byte, more bool) {
 	return p.unquoted(), true
 }
 
-
 // unquoted reads a bare value to the end of the line or a comment.
 func (p *dotenvParser) unquoted() []byte {
 	var v []byte
