@@ -200,8 +200,9 @@ type crossValue struct {
 }
 
 // crossValues builds the payloads for one format: crossPayloads with a
-// marker each, then the shared hostile values, all creating markers named
-// after the format so a hit says which format broke.
+// marker each, then the shared hostile values and random mixes of them,
+// all creating markers named after the format so a hit says which format
+// broke.
 func crossValues(format string) []crossValue {
 	var out []crossValue
 	for i, p := range crossPayloads {
@@ -209,7 +210,7 @@ func crossValues(format string) []crossValue {
 		out = append(out, crossValue{label: fmt.Sprintf("payload %d %q", i, p), value: []byte(strings.ReplaceAll(p, "@M@", m)), marker: m})
 	}
 	hm := "M_" + format + "_hostile"
-	for _, v := range hostile.Values(hm) {
+	for _, v := range append(hostile.Values(hm), hostile.Random(hm, 3, 60)...) {
 		out = append(out, crossValue{label: v.Label, value: v.Bytes, marker: hm})
 	}
 	return out
@@ -329,10 +330,19 @@ func TestNoFormatRunsInAnotherShell(t *testing.T) {
 				}
 			}
 			files := crossFiles(t, dir, rd.chunk)
-			names := make([]string, len(files))
-			expected := map[string]bool{"home": true, "xdg": true, "done": true}
-			for i, f := range files {
-				names[i] = f.name
+			// A control file in the reader's own language proves the
+			// driver really evaluates the files: it must create "control".
+			ctl := "touch control\n"
+			if rd.bin == "pwsh" {
+				ctl = "New-Item -ItemType File -Path control | Out-Null\n"
+			}
+			if err := os.WriteFile(filepath.Join(dir, "code_control"), []byte(ctl), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			names := []string{"code_control"}
+			expected := map[string]bool{"home": true, "xdg": true, "done": true, "code_control": true, "control": true}
+			for _, f := range files {
+				names = append(names, f.name)
 				expected[f.name] = true
 			}
 			script := "driver" + rd.ext
@@ -378,6 +388,9 @@ func TestNoFormatRunsInAnotherShell(t *testing.T) {
 					continue
 				}
 				t.Errorf("%s: unexpected file %q appeared: did an injected command run?", rd.label, e.Name())
+			}
+			if _, err := os.Stat(filepath.Join(dir, "control")); err != nil {
+				t.Errorf("%s: the control file did not run: the driver evaluates nothing\n%s", rd.label, clip(out))
 			}
 			if _, err := os.Stat(filepath.Join(dir, "done")); err != nil {
 				t.Errorf("%s: the driver stopped before its end, so later files were not read:\n%s", rd.label, clip(out))
