@@ -11,13 +11,15 @@ import (
 //
 // Quoting, measured with elvish 0.19: a value is one double-quoted string.
 // Elvish has no interpolation, so (, ) and ' are plain characters there;
-// " and \ are escaped, as \" and \\ (a backslash before any other letter
-// is a parse error, not a literal). $ and ` are plain to elvish too, but a
-// POSIX shell or fish reading this output (detection guessed wrong) would
-// run $(…) or `…` inside double quotes, so they are written \x24 and \x60;
-// POSIX double quotes read \" and \\ as elvish does and leave \xHH alone.
-// The typographic double quotes U+201C–U+201E, which end a PowerShell
-// double-quoted string, are written \u201c, \u201d and \u201e. Elvish refuses a whole
+// \ is escaped as \\ (a backslash before any other letter is a parse
+// error, not a literal). $ and ` are plain to elvish too, but a POSIX shell
+// or fish reading this output (detection guessed wrong) would run $(…) or
+// `…` inside double quotes, so they are written \x24 and \x60; POSIX double
+// quotes read \\ as elvish does and leave \xHH alone. " is written \x22,
+// not \": PowerShell, whose escape character is the backquote, would end
+// the string at the quote of \". For the same reason the typographic
+// double quotes U+201C–U+201E, which also end a PowerShell string, are
+// written \u201c, \u201d and \u201e. Elvish refuses a whole
 // script that is not valid UTF-8 ("source is not UTF-8"), so each byte of
 // invalid UTF-8 is written \xHH, which elvish reads as that raw byte.
 // Newline, tab and carriage return are written \n, \t and \r, the other C0
@@ -85,9 +87,9 @@ func elvishString(v []byte) []byte {
 	for i := 0; i < len(v); {
 		c := v[i]
 		switch {
-		case c == '"' || c == '\\':
+		case c == '\\':
 			out = append(out, '\\', c)
-		case c == '$' || c == '`':
+		case c == '"' || c == '$' || c == '`':
 			out = fmt.Appendf(out, `\x%02x`, c)
 		case c == '\n':
 			out = append(out, `\n`...)

@@ -48,7 +48,7 @@ func TestEscapes(t *testing.T) {
 
 		{"elvish", "plain", `set-env K "plain"` + "\n"},
 		{"elvish", "", `set-env K ""` + "\n"},
-		{"elvish", `say "hi" \o/`, `set-env K "say \"hi\" \\o/"` + "\n"},
+		{"elvish", `say "hi" \o/`, `set-env K "say \x22hi\x22 \\o/"` + "\n"},
 		{"elvish", "a\nb\tc\r", `set-env K "a\nb\tc\r"` + "\n"},
 		{"elvish", "\x01\x1b\x7f", `set-env K "\x01\x1b\x7f"` + "\n"},
 		{"elvish", "a\xffb\xc0\xaf", `set-env K "a\xffb\xc0\xaf"` + "\n"},
@@ -61,8 +61,9 @@ func TestEscapes(t *testing.T) {
 		{"pwsh", "it's \u2019", "$env:K = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('aXQncyDigJk='))\n"},
 
 		{"nu", "plain", "{\n  \"K\": \"plain\"\n}\n"},
-		{"nu", "a\"\\\n\x01<&>", "{\n  \"K\": \"a\\\"\\\\\\n\\u0001<&>\"\n}\n"},
-		{"json", "a\"\\\n\x01<&>", "{\n  \"K\": \"a\\\"\\\\\\n\\u0001<&>\"\n}\n"},
+		{"nu", "a\"\\\n\x01<&>", "{\n  \"K\": \"a\\u0022\\\\\\n\\u0001<&>\"\n}\n"},
+		{"json", "a\"\\\n\x01<&>", "{\n  \"K\": \"a\\u0022\\\\\\n\\u0001<&>\"\n}\n"},
+		{"json", `\"`, "{\n  \"K\": \"\\\\\\u0022\"\n}\n"},
 		{"json", "\u2028", "{\n  \"K\": \"\\u2028\"\n}\n"},
 		{"json", "$(x)`y`\u201c\u2019", "{\n  \"K\": \"\\u0024(x)\\u0060y\\u0060\\u201c\u2019\"\n}\n"},
 		{"nu", "$HOME", "{\n  \"K\": \"\\u0024HOME\"\n}\n"},

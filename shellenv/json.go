@@ -10,10 +10,12 @@ import (
 // {"NAME": "value", …}, in the order given (the caller sorts by name), for
 // programs that read kage's output rather than shells that evaluate it.
 //
-// $ and ` are written \u0024 and \u0060, and the typographic double quotes
-// U+201C–U+201E as \u201c–\u201e: JSON readers decode them, and a shell that
-// evaluates the output by mistake (POSIX sh and fish expand $(…) in double
-// quotes, PowerShell ends a string at U+201C) reads them as plain text.
+// $ and ` are written \u0024 and \u0060, " as \u0022 and the typographic
+// double quotes U+201C–U+201E as \u201c–\u201e: JSON readers decode them,
+// and a shell that evaluates the output by mistake reads them as plain
+// text (POSIX sh and fish expand $(…) in double quotes; PowerShell, whose
+// escape character is the backquote, ends a string at the quote of \" and
+// at U+201C).
 //
 // JSON strings are Unicode: a value that is not valid UTF-8 is refused,
 // naming the variable, because encoding/json would silently replace each
@@ -80,9 +82,10 @@ func writeJSONNames(b *bytes.Buffer, names []string) {
 
 // writeJSONString writes s as a JSON string. encoding/json does the
 // escaping (controls, quotes, backslashes, U+2028/U+2029); HTML escaping is
-// off because <, > and & in a secret are nobody's markup here. Then $, `
-// and U+201C–U+201E are escaped too (see jsonFormat): in encoding/json's
-// output they only ever stand for themselves, never inside an escape.
+// off because <, > and & in a secret are nobody's markup here. Then ", $,
+// ` and U+201C–U+201E are escaped too (see jsonFormat); outside an escape
+// sequence, encoding/json's output holds $, ` and U+201C–U+201E only as
+// themselves.
 func writeJSONString(b *bytes.Buffer, s string) {
 	var enc bytes.Buffer
 	e := json.NewEncoder(&enc)
@@ -91,8 +94,18 @@ func writeJSONString(b *bytes.Buffer, s string) {
 	// which is dropped.
 	_ = e.Encode(s)
 	out := enc.Bytes()[:enc.Len()-1]
+	b.WriteByte('"')
+	out = out[1 : len(out)-1] // the quotes around it
 	for i := 0; i < len(out); i++ {
 		switch c := out[i]; {
+		case c == '\\' && i+1 < len(out) && out[i+1] == '"':
+			b.WriteString(`\u0022`)
+			i++
+		case c == '\\' && i+1 < len(out):
+			// Any other escape is copied whole, so that the \\ of an
+			// escaped backslash is not read as the start of \".
+			b.Write(out[i : i+2])
+			i++
 		case c == '$' || c == '`':
 			fmt.Fprintf(b, `\u%04x`, c)
 		case isDoubleCurly(out[i:]):
@@ -102,4 +115,5 @@ func writeJSONString(b *bytes.Buffer, s string) {
 			b.WriteByte(c)
 		}
 	}
+	b.WriteByte('"')
 }
