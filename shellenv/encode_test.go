@@ -147,7 +147,7 @@ Remove-Item Env:D -ErrorAction SilentlyContinue
 	// plan is guarded so the rest still runs.
 	var zsh strings.Builder
 	for _, l := range strings.SplitAfter(strings.TrimSuffix(want["bash"], "\n"), "\n") {
-		zsh.WriteString("{ " + strings.TrimSuffix(l, "\n") + "; } always { TRY_BLOCK_ERROR=0; }\n")
+		zsh.WriteString("{ " + strings.TrimSuffix(l, "\n") + "; } always { TRY_BLOCK_ERROR=0; } || :\n")
 	}
 	want["zsh"] = zsh.String()
 	for name, w := range want {

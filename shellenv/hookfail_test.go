@@ -104,7 +104,7 @@ func TestHookEnvHelper(t *testing.T) {
 
 // hookDriver runs the real hook of one shell, with the helper as kage.
 type hookDriver struct {
-	shell, bin string
+	label, shell, bin string
 	// special are names this shell refuses to assign, or manages itself.
 	special []string
 	ext     string
@@ -115,10 +115,11 @@ type hookDriver struct {
 }
 
 func hookDrivers() []hookDriver {
-	posix := func(shell string, special []string, args ...string) hookDriver {
-		return hookDriver{shell: shell, bin: shell, special: special, ext: ".sh", args: args,
+	posix := func(label, shell, opts string, special []string, args ...string) hookDriver {
+		return hookDriver{label: label, shell: shell, bin: shell, special: special, ext: ".sh", args: args,
 			script: func(hook string, steps int) string {
 				var b strings.Builder
+				b.WriteString(opts)
 				fmt.Fprintf(&b, "eval \"$(cat %s)\"\n", hook)
 				for i := 1; i <= steps; i++ {
 					fmt.Fprintf(&b, "_kage_hook\n\"$KAGE_T_EXE\" '-test.run=^TestDumpEnvHelper$' env%d >/dev/null\n", i)
@@ -127,9 +128,11 @@ func hookDrivers() []hookDriver {
 			}}
 	}
 	return []hookDriver{
-		posix("bash", []string{"BASHPID", "EUID", "SHELLOPTS", "UID"}, "--norc", "--noprofile"),
-		posix("zsh", []string{"ARGC", "argv", "options", "path", "status"}, "-f"),
-		{shell: "fish", bin: "fish", special: []string{"PWD", "fish_pid", "status", "version"}, ext: ".fish", args: []string{"--no-config"},
+		posix("bash", "bash", "", []string{"BASHPID", "EUID", "SHELLOPTS", "UID"}, "--norc", "--noprofile"),
+		posix("zsh", "zsh", "", []string{"ARGC", "argv", "options", "path", "status"}, "-f"),
+		// A failed assignment's status must not end the hook early either.
+		posix("zsh-err-return", "zsh", "setopt err_return\n", []string{"ARGC", "path", "status"}, "-f"),
+		{label: "fish", shell: "fish", bin: "fish", special: []string{"PWD", "fish_pid", "status", "version"}, ext: ".fish", args: []string{"--no-config"},
 			script: func(hook string, steps int) string {
 				var b strings.Builder
 				fmt.Fprintf(&b, "source %s\n", hook)
@@ -140,7 +143,7 @@ func hookDrivers() []hookDriver {
 			}},
 		// elvish's hook lives in edit:before-readline, which a script has
 		// not: the same closure body runs from a function instead.
-		{shell: "elvish", bin: "elvish", special: []string{"PWD"}, ext: ".elv", args: []string{"-norc"},
+		{label: "elvish", shell: "elvish", bin: "elvish", special: []string{"PWD"}, ext: ".elv", args: []string{"-norc"},
 			script: func(hook string, steps int) string {
 				var b strings.Builder
 				b.WriteString("var __kage_saved = [&]\nfn kage-hook { nop $__kage_saved; eval ($E:KAGE_T_KAGE hook-env elvish | slurp) }\n")
@@ -149,7 +152,7 @@ func hookDrivers() []hookDriver {
 				}
 				return b.String()
 			}},
-		{shell: "nu", bin: "nu", special: []string{"CURRENT_FILE", "FILE_PWD", "PWD"}, ext: ".nu", args: []string{"--no-config-file"},
+		{label: "nu", shell: "nu", bin: "nu", special: []string{"CURRENT_FILE", "FILE_PWD", "PWD"}, ext: ".nu", args: []string{"--no-config-file"},
 			script: func(hook string, steps int) string {
 				var b strings.Builder
 				fmt.Fprintf(&b, "source %s\n", hook)
@@ -173,7 +176,7 @@ func TestHookUnloadsAfterFailedLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range hookDrivers() {
-		t.Run(d.shell, func(t *testing.T) {
+		t.Run(d.label, func(t *testing.T) {
 			t.Parallel()
 			path, err := exec.LookPath(d.bin)
 			if err != nil {
@@ -238,13 +241,13 @@ func TestHookUnloadsAfterFailedLoad(t *testing.T) {
 			}
 			out, err := cmd.CombinedOutput()
 			if ctx.Err() != nil {
-				t.Fatalf("%s did not finish: %s", d.shell, clip(out))
+				t.Fatalf("%s did not finish: %s", d.label, clip(out))
 			}
 			_ = err // the shells report the names they refuse; that is expected
 			for i := range steps {
 				b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("env%d", i+1)))
 				if err != nil {
-					t.Fatalf("%s: step %d: no environment dump: %v\n%s", d.shell, i+1, err, clip(out))
+					t.Fatalf("%s: step %d: no environment dump: %v\n%s", d.label, i+1, err, clip(out))
 				}
 				env := map[string]string{}
 				for _, kv := range bytes.Split(b, []byte{0}) {
@@ -256,29 +259,29 @@ func TestHookUnloadsAfterFailedLoad(t *testing.T) {
 					v := env[k]
 					for earlier := 1; earlier <= i; earlier++ {
 						if strings.Contains(v, fmt.Sprintf("kage-secret-%d-", earlier)) {
-							t.Errorf("%s: after step %d, %s still holds step %d's secret %q", d.shell, i+1, k, earlier, v)
+							t.Errorf("%s: after step %d, %s still holds step %d's secret %q", d.label, i+1, k, earlier, v)
 						}
 					}
 				}
 				for _, n := range loaded[i] {
 					if w := fmt.Sprintf("kage-secret-%d-%s", i+1, n); env[n] != w {
-						t.Errorf("%s: after step %d, %s = %q, want %q", d.shell, i+1, n, env[n], w)
+						t.Errorf("%s: after step %d, %s = %q, want %q", d.label, i+1, n, env[n], w)
 					}
 				}
 				if i == 1 && env["KT_A"] != "mine" {
-					t.Errorf("%s: after step 2, KT_A = %q, want the user's own value %q back", d.shell, env["KT_A"], "mine")
+					t.Errorf("%s: after step 2, KT_A = %q, want the user's own value %q back", d.label, env["KT_A"], "mine")
 				}
 				if i == len(steps)-1 {
 					if env["KT_A"] != "mine" {
-						t.Errorf("%s: after the unload KT_A = %q, want the user's own value %q back", d.shell, env["KT_A"], "mine")
+						t.Errorf("%s: after the unload KT_A = %q, want the user's own value %q back", d.label, env["KT_A"], "mine")
 					}
 					if env["KAGE_LOADED"] != "" {
-						t.Errorf("%s: after the unload KAGE_LOADED = %q, want it empty", d.shell, env["KAGE_LOADED"])
+						t.Errorf("%s: after the unload KAGE_LOADED = %q, want it empty", d.label, env["KAGE_LOADED"])
 					}
 				}
 			}
 			if t.Failed() {
-				t.Logf("%s output:\n%s", d.shell, clip(out))
+				t.Logf("%s output:\n%s", d.label, clip(out))
 			}
 		})
 	}

@@ -41,9 +41,10 @@ import "bytes"
 // path, ARGC or status: "inconsistent type for assignment", "read-only
 // variable"), which would leave what came before loaded and KAGE_LOADED
 // not saying so. So in a hook plan (one with State, Save, Restore or Unset)
-// each zsh statement runs as `{ …; } always { TRY_BLOCK_ERROR=0; }`, which
-// reports the error and goes on. bash reports such an assignment and goes
-// on by itself. Plain `kage env` output stays unguarded, so that it is
+// each zsh statement runs as `{ …; } always { TRY_BLOCK_ERROR=0; } || :`:
+// the always block clears the error so the eval goes on, and `|| :` keeps
+// the failed status from ending the hook under ERR_RETURN or the shell
+// under ERR_EXIT. bash reports such an assignment and goes on by itself. Plain `kage env` output stays unguarded, so that it is
 // still POSIX sh that bash and dash can read.
 //
 // unset is written `unset -v`: plain `unset NAME` in bash removes a function
@@ -79,7 +80,7 @@ func (s posix) Render(p Plan) ([]byte, error) {
 		if guard {
 			b.WriteString("{ ")
 			b.Write(code)
-			b.WriteString("; } always { TRY_BLOCK_ERROR=0; }\n")
+			b.WriteString("; } always { TRY_BLOCK_ERROR=0; } || :\n")
 			return
 		}
 		b.Write(code)
