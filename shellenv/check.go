@@ -30,8 +30,12 @@ func ValidName(name string) bool {
 
 // checkPlan refuses a Plan that no encoder may write: a name in any section
 // that is not a plain identifier, a value holding NUL (an environment
-// cannot hold it, and the shells would cut the value there), or a name set
-// twice (the output would depend on which one a reader keeps).
+// cannot hold it, and the shells would cut the value there), a name set
+// twice (the output would depend on which one a reader keeps), a variable
+// to set or save that is kage's own (see ownName), and a variable to set
+// that is also part of the state: the state is written before the
+// variables, so such a variable would overwrite KAGE_LOADED with a list of
+// its choosing.
 func checkPlan(shell string, p Plan) error {
 	names := [][]string{p.Restore, p.Save, p.Unset}
 	for _, list := range names {
@@ -56,7 +60,44 @@ func checkPlan(shell string, p Plan) error {
 			}
 		}
 	}
+	for _, n := range p.Save {
+		if ownName(n) {
+			return ownNameErr(shell, n)
+		}
+	}
+	state := make(map[string]bool, len(p.State))
+	for _, v := range p.State {
+		state[v.Name] = true
+	}
+	for _, v := range p.Set {
+		if ownName(v.Name) {
+			return ownNameErr(shell, v.Name)
+		}
+		if state[v.Name] {
+			return fmt.Errorf("%s: variable %s is kage's own state and cannot be set as a secret; rename the secret", shell, v.Name)
+		}
+	}
 	return nil
+}
+
+// ownName reports whether name is in the space of the shell-local
+// variables the hook keeps saved values in (__kage_saved_NAME,
+// __kage_unset_NAME, nushell's __KAGE_SAVED), in any case. A secret there
+// would survive the unload and hand its value back as what the user had:
+// a secret named __kage_saved_HOME replaces HOME when the user leaves the
+// repository.
+func ownName(name string) bool {
+	return len(name) >= len("__kage_") && strings.EqualFold(name[:len("__kage_")], "__kage_")
+}
+
+func ownNameErr(shell, name string) error {
+	return fmt.Errorf("%s: variable %s: names starting with __kage_ are kage's own; rename the secret", shell, name)
+}
+
+// isHookPlan reports whether p is the prompt hook's (it saves, restores,
+// unsets or records state) rather than plain `kage env` output.
+func isHookPlan(p Plan) bool {
+	return len(p.Restore)+len(p.Save)+len(p.Unset)+len(p.State) > 0
 }
 
 func badName(shell, name string) error {
@@ -67,7 +108,7 @@ func badName(shell, name string) error {
 // json): silently dropping an unset or a restore would leave a secret
 // loaded that the caller meant to remove.
 func setOnly(shell string, p Plan) error {
-	if len(p.Restore)+len(p.Save)+len(p.Unset)+len(p.State) > 0 {
+	if isHookPlan(p) {
 		return fmt.Errorf("%s output can only set variables: it cannot save, restore or unset them; use a shell", shell)
 	}
 	return nil

@@ -37,9 +37,11 @@ import (
 //     order mark at the start is skipped. Other bytes, invalid UTF-8
 //     included, stand for themselves.
 //
-// Error messages never quote a value, and quote the text before "=" only
-// when it looks like a name: a line that is not NAME=value may be part of
-// a secret that lost its quotes.
+// Error messages name the line and what is wrong, never the text of a
+// line, not even the text before "=": a secret an editor wrapped puts its
+// next piece on a line of its own, where it may look like a name
+// ("dGhpc2lz=" would otherwise be reported as "dGhpc2lz has an empty
+// value").
 func ParseDotenv(data []byte) ([]Var, error) {
 	entries, err := ParseDotenvEntries(data)
 	if err != nil {
@@ -107,6 +109,7 @@ const (
 	msgSpaceAround    = `blank around "=": write NAME=value, with no blanks around "="`
 	msgSpaceAfter     = `blank after "=": write NAME=value; quote a value that starts with a blank`
 	msgBadNameHidden  = `the text before "=" is not a variable name: use letters, digits and _, not starting with a digit`
+	msgEmpty          = `the value is empty: kage stores no empty secret; remove the line or give it a value`
 	msgNUL            = `a NUL byte, which no environment variable can hold`
 	msgControl        = `a control character: write it as \xHH inside double quotes`
 	msgUnquotedQuote  = `a quote inside an unquoted value: quote the whole value`
@@ -231,7 +234,7 @@ func (p *dotenvParser) parseLine() bool {
 	}
 	p.pos++ // '='
 	errsBefore := len(p.errs)
-	value, more := p.parseValue(name, line)
+	value, more := p.parseValue(line)
 	if !more {
 		return false
 	}
@@ -239,7 +242,7 @@ func (p *dotenvParser) parseLine() bool {
 		return true
 	}
 	if prev, dup := p.first[name]; dup {
-		p.fail(line, fmt.Sprintf("%s is set again (first on line %d): keep one", name, prev))
+		p.fail(line, fmt.Sprintf("the name on this line is set again (first on line %d): keep one", prev))
 		return true
 	}
 	p.first[name] = line
@@ -258,9 +261,10 @@ func (p *dotenvParser) hasExportPrefix() bool {
 func isNameEnd(c byte) bool { return c == '=' || c == ' ' || c == '\t' || c == '\n' }
 
 // badNameMsg says what is wrong with the text before "=" without showing
-// it: a value an editor wrapped onto its own line puts a piece of a secret
-// there (a token's tail with its "=" padding), and the line number is
-// enough to find it.
+// any of it, not even the one character that is wrong (its position says
+// where): a value an editor wrapped onto its own line puts a piece of a
+// secret there (a token's tail with its "=" padding), and the line number
+// is enough to find it.
 func badNameMsg(name string) string {
 	switch {
 	case name == "":
@@ -273,10 +277,7 @@ func badNameMsg(name string) string {
 		if c == '_' || '0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' {
 			continue
 		}
-		if c > ' ' && c < 0x7f {
-			return fmt.Sprintf(`the text before "=" has a %q, so it is not a variable name: use letters, digits and _, not starting with a digit`, string(c))
-		}
-		break
+		return fmt.Sprintf(`the text before "=" is not a variable name (its character %d is not a letter, digit or _): use letters, digits and _, not starting with a digit`, i+1)
 	}
 	return msgBadNameHidden
 }
@@ -284,17 +285,17 @@ func badNameMsg(name string) string {
 // parseValue reads the value after "=" up to and including the line end.
 // Errors are recorded; the value is only meaningful if none were. more is
 // false after an unterminated quote.
-func (p *dotenvParser) parseValue(name string, line int) (value []byte, more bool) {
+func (p *dotenvParser) parseValue(line int) (value []byte, more bool) {
 	c, ok := p.peek()
 	switch {
 	case !ok || c == '\n':
-		p.fail(line, emptyMsg(name))
+		p.fail(line, msgEmpty)
 		p.skipLine()
 		return nil, true
 	case c == ' ' || c == '\t':
 		p.skipBlanks()
 		if c, ok := p.peek(); !ok || c == '\n' || c == '#' {
-			p.fail(line, emptyMsg(name))
+			p.fail(line, msgEmpty)
 		} else {
 			p.fail(line, msgSpaceAfter)
 		}
@@ -326,17 +327,13 @@ func (p *dotenvParser) parseValue(name string, line int) (value []byte, more boo
 		}
 		p.afterQuote()
 		if len(p.errs) == errsBefore && len(value) == 0 {
-			p.fail(line, emptyMsg(name))
+			p.fail(line, msgEmpty)
 		}
 		return value, true
 	}
 	// Not empty: it starts with a byte that is not a blank or a line end,
 	// and # starts a comment only after a blank.
 	return p.unquoted(), true
-}
-
-func emptyMsg(name string) string {
-	return fmt.Sprintf("%s has an empty value: kage stores no empty secret; remove the line or give it a value", name)
 }
 
 // unquoted reads a bare value to the end of the line or a comment.

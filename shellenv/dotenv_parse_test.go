@@ -76,20 +76,21 @@ func TestParseDotenvErrors(t *testing.T) {
 		{"export without value", "export A\n", []string{"line 1: " + msgNoEquals}},
 		{"no name", "=SECRETVALUE\n", []string{"line 1: " + msgNoName}},
 		{"bad name", "\n\n1BAD=SECRETVALUE\n", []string{`line 3: the text before "=" starts with a digit`}},
-		{"dashed name", "MY-KEY=SECRETVALUE\n", []string{`line 1: the text before "=" has a "-"`}},
-		{"name that may be a secret", "ab+c/SECRETVALUE=x\n", []string{`line 1: the text before "=" has a "+"`}},
-		{"a wrapped token's tail is not shown", "OK=first-half\nsk-ant-tail==\n", []string{`line 2: the text before "=" has a "-", so it`}},
-		{"non-ASCII text is not shown", "tök=x\n", []string{"line 1: " + msgBadNameHidden}},
-		{"long name-like text hidden", strings.Repeat("S", 65) + "-=x\n", []string{`line 1: the text before "=" has a "-"`}},
+		{"dashed name", "MY-KEY=SECRETVALUE\n", []string{`line 1: the text before "=" is not a variable name (its character 3 is not`}},
+		{"name that may be a secret", "ab+c/SECRETVALUE=x\n", []string{`line 1: the text before "=" is not a variable name (its character 3 is not`}},
+		{"a wrapped token's tail is not shown", "OK=first-half\nsk-ant-tail==\n", []string{`line 2: the text before "=" is not a variable name (its character 3`}},
+		{"a wrapped token's tail that looks like a name is not shown", "OK=first-half\nSECRETVALUE=\n", []string{"line 2: " + msgEmpty}},
+		{"non-ASCII text is not shown", "tök=x\n", []string{`line 1: the text before "=" is not a variable name (its character 2 is not`}},
+		{"long name-like text hidden", strings.Repeat("S", 65) + "-=x\n", []string{`line 1: the text before "=" is not a variable name (its character 66 is not`}},
 		{"blank before equals", "A =SECRETVALUE\n", []string{"line 1: " + msgSpaceAround}},
 		{"blanks around equals", "A = SECRETVALUE\n", []string{"line 1: " + msgSpaceAround}},
 		{"blank after equals", "A= SECRETVALUE\n", []string{"line 1: " + msgSpaceAfter}},
 		{"two words before equals", "A B=SECRETVALUE\n", []string{"line 1: " + msgNoEquals}},
-		{"empty", "A=\n", []string{"line 1: A has an empty value"}},
-		{"empty at end of file", "A=", []string{"line 1: A has an empty value"}},
-		{"empty with comment", "A= # c\n", []string{"line 1: A has an empty value"}},
-		{"empty double quotes", `A=""` + "\n", []string{"line 1: A has an empty value"}},
-		{"empty single quotes", "A=''\n", []string{"line 1: A has an empty value"}},
+		{"empty", "A=\n", []string{"line 1: " + msgEmpty}},
+		{"empty at end of file", "A=", []string{"line 1: " + msgEmpty}},
+		{"empty with comment", "A= # c\n", []string{"line 1: " + msgEmpty}},
+		{"empty double quotes", `A=""` + "\n", []string{"line 1: " + msgEmpty}},
+		{"empty single quotes", "A=''\n", []string{"line 1: " + msgEmpty}},
 		{"quote in unquoted", `A=SECRET"VALUE` + "\n", []string{"line 1: " + msgUnquotedQuote}},
 		{"single quote in unquoted", `A=SECRET'VALUE` + "\n", []string{"line 1: " + msgUnquotedQuote}},
 		{"backslash in unquoted", `A=SECRET\VALUE` + "\n", []string{"line 1: " + msgUnquotedBack}},
@@ -99,7 +100,7 @@ func TestParseDotenvErrors(t *testing.T) {
 		{"backquote in double quotes", "A=\"SECRET`VALUE`\"\n", []string{"line 1: " + msgDQTick}},
 		{"unknown escape", `A="SECRET\qVALUE"` + "\n", []string{"line 1: " + msgUnknownEscape}},
 		{"unknown escape u", `A="SECRET\u0041"` + "\n", []string{"line 1: unknown escape"}},
-		{"escaped newline", "A=\"SECRET\\\nVALUE\"\nB=\n", []string{"line 1: unknown escape", "line 3: B has an empty value"}},
+		{"escaped newline", "A=\"SECRET\\\nVALUE\"\nB=\n", []string{"line 1: unknown escape", "line 3: " + msgEmpty}},
 		{"short hex", `A="SECRET\x4"` + "\n", []string{"line 1: " + msgHexEscape}},
 		{"bad hex", `A="SECRET\xzzVALUE"` + "\n", []string{"line 1: " + msgHexEscape}},
 		{"hex at end", `A="SECRET\x`, []string{"line 1: " + msgUnterminatedDQ}},
@@ -117,16 +118,17 @@ func TestParseDotenvErrors(t *testing.T) {
 		{"unterminated double quote", "A=1\nB=2\nC=\"SECRET\nD=VALUE $x\n", []string{"line 3: " + msgUnterminatedDQ}},
 		{"unterminated single quote", "A='SECRET\n", []string{"line 1: " + msgUnterminatedSQ}},
 		{"backslash at end", `A="SECRET\`, []string{"line 1: " + msgUnterminatedDQ}},
-		{"duplicate", "A=1\nB=2\nA=SECRETVALUE\n", []string{"line 3: A is set again (first on line 1)"}},
-		{"duplicate with export", "export A=1\nA=SECRETVALUE\n", []string{"line 2: A is set again (first on line 1)"}},
+		{"duplicate", "A=1\nB=2\nA=SECRETVALUE\n", []string{"line 3: the name on this line is set again (first on line 1)"}},
+		{"duplicate with export", "export A=1\nA=SECRETVALUE\n", []string{"line 2: the name on this line is set again (first on line 1)"}},
+		{"duplicate of a wrapped piece", "A=\"x\"\nSECRET=1\nSECRET=2\n", []string{"line 3: the name on this line is set again (first on line 2)"}},
 		{"line numbers after a multi-line value", "P=\"a\nb\nc\"\nQ=SECRET$VALUE\n", []string{"line 4: " + msgUnquotedDollar}},
-		{"error inside a multi-line value", "P=\"a\nSECRET$VALUE\nc\"\nQ=\n", []string{"line 2: " + msgDQDollar, "line 4: Q has an empty value"}},
+		{"error inside a multi-line value", "P=\"a\nSECRET$VALUE\nc\"\nQ=\n", []string{"line 2: " + msgDQDollar, "line 4: " + msgEmpty}},
 		{"line numbers with CRLF", "A=1\r\n\r\n1X=SECRETVALUE\r\n", []string{`line 3: the text before "=" starts with a digit`}},
 		{"every bad line",
 			"OK=1\nA B\n# fine\n1BAD=x\nC=\nD=\"x\\q\"\nE='x'y\nOK2=2\nF=SECRET$VALUE\nOK=3\nG=\"unterminated\nH=1\n",
-			[]string{"line 2: " + msgNoEquals, `line 4: the text before "=" starts with a digit`, "line 5: C has an empty value",
+			[]string{"line 2: " + msgNoEquals, `line 4: the text before "=" starts with a digit`, "line 5: " + msgEmpty,
 				"line 6: unknown escape", "line 7: " + msgAfterQuote, "line 9: " + msgUnquotedDollar,
-				"line 10: OK is set again (first on line 1)", "line 11: " + msgUnterminatedDQ}},
+				"line 10: the name on this line is set again (first on line 1)", "line 11: " + msgUnterminatedDQ}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			vars, err := ParseDotenv([]byte(c.in))
@@ -263,4 +265,65 @@ func FuzzParseDotenv(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseDotenvErrorsHideTheSecret builds many broken .env files out of
+// one known secret, the way they break in practice (a value wrapped by an
+// editor at every position, with base64 padding or a stray "=", lost or
+// unbalanced quotes, bad escapes, blanks, controls, a wrapped piece twice),
+// and checks that no error message holds any four-character piece of the
+// secret: an error names the line, never its text.
+func TestParseDotenvErrorsHideTheSecret(t *testing.T) {
+	const secret = "Zq7XkP2mWb9RtL4vNc8HsJ3yGd6FaE1uQ0oT5iYe"
+	var files []string
+	add := func(f string) { files = append(files, f) }
+	for k := 1; k < len(secret); k++ {
+		head, tail := secret[:k], secret[k:]
+		for _, end := range []string{"", "=", "==", "=x", "= x", "=\"", "='", "=$", " =x", "-=x", "+", "/=", "\\=", "=\"\\q\"", "=`x`"} {
+			add("KEY=" + head + "\n" + tail + end + "\n")
+			add("KEY=\"" + head + "\n" + tail + end + "\n")
+			add("KEY='" + head + "\n" + tail + end + "\n")
+			add("export KEY=" + head + "\n" + tail + end + "\nOTHER=1\n")
+		}
+		add(tail + "=1\n" + tail + "=2\n")
+		add("OK=1\n" + head + "=\n" + tail + "=\n")
+		add("1" + tail + "=x\n")
+		add("export " + tail + "\n")
+		add(head + " " + tail + "=x\n")
+		add("KEY=" + head + "\"" + tail + "\n")
+		add("KEY=" + head + "$" + tail + "\n")
+		add("KEY=" + head + "\\" + tail + "\n")
+		add("KEY=" + head + "`" + tail + "\n")
+		add("KEY=\"" + head + "$" + tail + "\"\n")
+		add("KEY=\"" + head + "`" + tail + "\"\n")
+		add("KEY=\"" + head + "\\q" + tail + "\"\n")
+		add("KEY=\"" + head + "\\x" + tail + "\"\n")
+		add("KEY=\"" + head + "\\x00" + tail + "\"\n")
+		add("KEY=\"" + head + "\"" + tail + "\n")
+		add("KEY='" + head + "'" + tail + "\n")
+		add("KEY=" + head + "\x01" + tail + "\n")
+		add("KEY=" + head + "\x00" + tail + "\n")
+		add("KEY=" + head + "\r" + tail + "\n")
+		add("KEY= " + head + tail + "\n")
+		add("KEY =" + head + tail + "\n")
+		add("=" + head + tail + "\n")
+		add(head + "\xff" + tail + "=x\n")
+		add("KEY=\"" + head + "\\\n" + tail + "\"\n")
+	}
+	for _, f := range files {
+		_, err := ParseDotenv([]byte(f))
+		if err == nil {
+			continue
+		}
+		msg := err.Error()
+		for i := 0; i+4 <= len(secret); i++ {
+			if piece := secret[i : i+4]; strings.Contains(msg, piece) {
+				t.Errorf("an error shows %q, a piece of the secret:\nfile %q\nerror %s", piece, f, msg)
+				break
+			}
+		}
+	}
+	if len(files) < 1000 {
+		t.Fatalf("only %d files", len(files))
+	}
 }

@@ -10,9 +10,16 @@ import (
 // `eval (kage env --shell elvish | slurp)`.
 //
 // Quoting, measured with elvish 0.19: a value is one double-quoted string.
-// Elvish has no interpolation, so $, (, ), ` and ' are plain characters
-// there; only " and \ must be escaped, as \" and \\ (a backslash before any
-// other letter is a parse error, not a literal). Elvish refuses a whole
+// Elvish has no interpolation, so (, ) and ' are plain characters there;
+// \ is escaped as \\ (a backslash before any other letter is a parse
+// error, not a literal). $ and ` are plain to elvish too, but a POSIX shell
+// or fish reading this output (detection guessed wrong) would run $(…) or
+// `…` inside double quotes, so they are written \x24 and \x60; POSIX double
+// quotes read \\ as elvish does and leave \xHH alone. " is written \x22,
+// not \": PowerShell, whose escape character is the backquote, would end
+// the string at the quote of \". For the same reason the typographic
+// double quotes U+201C–U+201E, which also end a PowerShell string, are
+// written \u201c, \u201d and \u201e. Elvish refuses a whole
 // script that is not valid UTF-8 ("source is not UTF-8"), so each byte of
 // invalid UTF-8 is written \xHH, which elvish reads as that raw byte.
 // Newline, tab and carriage return are written \n, \t and \r, the other C0
@@ -53,14 +60,16 @@ func (elvish) Render(p Plan) ([]byte, error) {
 		b.WriteString("if (not (has-key $__kage_saved " + n + ")) { if (has-env " + n + ") { set __kage_saved[" + n + "] = (get-env " + n +
 			") } else { set __kage_saved[" + n + "] = $nil } }\n")
 	}
+	// The state goes first: should the code stop half-way, KAGE_LOADED
+	// already names every variable this plan sets.
+	for _, v := range p.State {
+		writeElvishSet(&b, v)
+	}
 	for _, v := range p.Set {
 		writeElvishSet(&b, v)
 	}
 	for _, n := range p.Unset {
 		b.WriteString("unset-env " + n + "\n")
-	}
-	for _, v := range p.State {
-		writeElvishSet(&b, v)
 	}
 	return b.Bytes(), nil
 }
@@ -78,8 +87,10 @@ func elvishString(v []byte) []byte {
 	for i := 0; i < len(v); {
 		c := v[i]
 		switch {
-		case c == '"' || c == '\\':
+		case c == '\\':
 			out = append(out, '\\', c)
+		case c == '"' || c == '$' || c == '`':
+			out = fmt.Appendf(out, `\x%02x`, c)
 		case c == '\n':
 			out = append(out, `\n`...)
 		case c == '\t':
@@ -96,7 +107,11 @@ func elvishString(v []byte) []byte {
 				out = fmt.Appendf(out, `\x%02x`, c)
 				break
 			}
-			out = append(out, v[i:i+size]...)
+			if isDoubleCurly(v[i:]) {
+				out = fmt.Appendf(out, `\u%04x`, r)
+			} else {
+				out = append(out, v[i:i+size]...)
+			}
 			i += size
 			continue
 		}

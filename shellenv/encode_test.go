@@ -19,19 +19,24 @@ func TestEscapes(t *testing.T) {
 	cases := []tc{
 		{"bash", "plain", "export K='plain'\n"},
 		{"bash", "", "export K=''\n"},
-		{"bash", "it's", `export K='it'\''s'` + "\n"},
-		{"bash", "''", `export K=''\'''\'''` + "\n"},
-		{"bash", `a\b`, `export K='a\b'` + "\n"},
+		{"bash", "it's", `export K='it'"'"'s'` + "\n"},
+		{"bash", "''", `export K="''"` + "\n"},
+		{"bash", "'a", `export K="'"'a'` + "\n"},
+		{"bash", `a\b`, `export K='a'"\\"'b'` + "\n"},
+		{"bash", `\';x;#`, `export K="\\'"';x;#'` + "\n"},
+		{"bash", "\u2019x\u201c", "export K=\"\u2019\"'x\u201c'\n"},
 		{"bash", "a\nb", "export K='a\nb'\n"},
 		{"bash", "\x01\x7f\xff", "export K='\x01\x7f\xff'\n"},
 		{"bash", "$(x)`y`", "export K='$(x)`y`'\n"},
-		{"zsh", "it's", `export K='it'\''s'` + "\n"},
-		{"sh", "it's", `export K='it'\''s'` + "\n"},
+		{"zsh", "it's", `export K='it'"'"'s'` + "\n"},
+		{"sh", "it's", `export K='it'"'"'s'` + "\n"},
 
 		{"fish", "plain", "set -gx K 'plain'\n"},
 		{"fish", "", "set -gx K ''\n"},
-		{"fish", "it's", `set -gx K 'it\'s'` + "\n"},
-		{"fish", `a\b`, `set -gx K 'a\\b'` + "\n"},
+		{"fish", "it's", `set -gx K 'it'"'"'s'` + "\n"},
+		{"fish", `a\b`, `set -gx K 'a'"\\"'b'` + "\n"},
+		{"fish", `\';x;#`, `set -gx K "\\'"';x;#'` + "\n"},
+		{"fish", "'\n'", `set -gx K "'"\n"'"` + "\n"},
 		{"fish", "a\nb", `set -gx K 'a'\n'b'` + "\n"},
 		{"fish", "\n", `set -gx K \n` + "\n"},
 		{"fish", "a\tb\r", `set -gx K 'a'\x09'b'\x0d` + "\n"},
@@ -39,24 +44,29 @@ func TestEscapes(t *testing.T) {
 		{"fish", "a\xffb", `set -gx K 'a'\XFF'b'` + "\n"},
 		{"fish", "\xe2\x82", `set -gx K \XE2\X82` + "\n"},
 		{"fish", "$(x) (y)", "set -gx K '$(x) (y)'\n"},
-		{"fish", "\u2018é", "set -gx K '\u2018é'\n"},
+		{"fish", "\u2018é", "set -gx K \"\u2018\"'é'\n"},
 
 		{"elvish", "plain", `set-env K "plain"` + "\n"},
 		{"elvish", "", `set-env K ""` + "\n"},
-		{"elvish", `say "hi" \o/`, `set-env K "say \"hi\" \\o/"` + "\n"},
+		{"elvish", `say "hi" \o/`, `set-env K "say \x22hi\x22 \\o/"` + "\n"},
 		{"elvish", "a\nb\tc\r", `set-env K "a\nb\tc\r"` + "\n"},
 		{"elvish", "\x01\x1b\x7f", `set-env K "\x01\x1b\x7f"` + "\n"},
 		{"elvish", "a\xffb\xc0\xaf", `set-env K "a\xffb\xc0\xaf"` + "\n"},
-		{"elvish", "$E:HOME (x) 'q'", `set-env K "$E:HOME (x) 'q'"` + "\n"},
+		{"elvish", "$E:HOME (x) 'q'", `set-env K "\x24E:HOME (x) 'q'"` + "\n"},
+		{"elvish", "$(x)`y`", `set-env K "\x24(x)\x60y\x60"` + "\n"},
+		{"elvish", "\u201cq\u201d\u201e\u2019", `set-env K "\u201cq\u201d\u201e` + "\u2019\"\n"},
 		{"elvish", "é\u202e", "set-env K \"é\u202e\"\n"},
 
 		{"pwsh", "plain", "$env:K = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('cGxhaW4='))\n"},
 		{"pwsh", "it's \u2019", "$env:K = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('aXQncyDigJk='))\n"},
 
 		{"nu", "plain", "{\n  \"K\": \"plain\"\n}\n"},
-		{"nu", "a\"\\\n\x01<&>", "{\n  \"K\": \"a\\\"\\\\\\n\\u0001<&>\"\n}\n"},
-		{"json", "a\"\\\n\x01<&>", "{\n  \"K\": \"a\\\"\\\\\\n\\u0001<&>\"\n}\n"},
+		{"nu", "a\"\\\n\x01<&>", "{\n  \"K\": \"a\\u0022\\\\\\n\\u0001<&>\"\n}\n"},
+		{"json", "a\"\\\n\x01<&>", "{\n  \"K\": \"a\\u0022\\\\\\n\\u0001<&>\"\n}\n"},
+		{"json", `\"`, "{\n  \"K\": \"\\\\\\u0022\"\n}\n"},
 		{"json", "\u2028", "{\n  \"K\": \"\\u2028\"\n}\n"},
+		{"json", "$(x)`y`\u201c\u2019", "{\n  \"K\": \"\\u0024(x)\\u0060y\\u0060\\u201c\u2019\"\n}\n"},
+		{"nu", "$HOME", "{\n  \"K\": \"\\u0024HOME\"\n}\n"},
 
 		{"dotenv", "plain", `K="plain"` + "\n"},
 		{"dotenv", "", `K=""` + "\n"},
@@ -82,8 +92,10 @@ func TestEscapes(t *testing.T) {
 	}
 }
 
-// TestHookPlanOutput pins the order of the sections (restore, save, set,
-// unset, state) and the exact save/restore code of each shell.
+// TestHookPlanOutput pins the order of the sections (restore, save, state,
+// set, unset: the state before the first set, so a set that fails cannot
+// keep KAGE_LOADED from naming what is loaded) and the exact save/restore
+// code of each shell.
 func TestHookPlanOutput(t *testing.T) {
 	p := Plan{
 		Restore: []string{"A"},
@@ -95,27 +107,27 @@ func TestHookPlanOutput(t *testing.T) {
 	want := map[string]string{
 		"bash": `if [ -n "${__kage_saved_A+x}" ]; then export A="$__kage_saved_A"; unset -v __kage_saved_A; else unset -v A; fi; unset -v __kage_unset_A
 if [ -z "${__kage_saved_B+x}" ] && [ -z "${__kage_unset_B+x}" ]; then if [ -n "${B+x}" ]; then __kage_saved_B="$B"; else __kage_unset_B=1; fi; fi
+export KAGE_S='s'
 export C='c'
 unset -v D
-export KAGE_S='s'
 `,
 		"fish": `if set -q -g __kage_saved_A; set -gx A $__kage_saved_A; set -e -g __kage_saved_A; else if set -q -g A; set -e -g A; end; if set -q -g __kage_unset_A; set -e -g __kage_unset_A; end
 if not set -q -g __kage_saved_B; and not set -q -g __kage_unset_B; if set -q B; set -g __kage_saved_B $B; else; set -g __kage_unset_B 1; end; end
+set -gx KAGE_S 's'
 set -gx C 'c'
 if set -q -g D; set -e -g D; end
-set -gx KAGE_S 's'
 `,
 		"elvish": `if (has-key $__kage_saved A) { if (eq $__kage_saved[A] $nil) { unset-env A } else { set-env A $__kage_saved[A] }; del __kage_saved[A] } else { unset-env A }
 if (not (has-key $__kage_saved B)) { if (has-env B) { set __kage_saved[B] = (get-env B) } else { set __kage_saved[B] = $nil } }
+set-env KAGE_S "s"
 set-env C "c"
 unset-env D
-set-env KAGE_S "s"
 `,
 		"pwsh": `if (Test-Path Variable:global:__kage_saved_A) { $env:A = $global:__kage_saved_A; Remove-Variable -Name __kage_saved_A -Scope Global } else { Remove-Item Env:A -ErrorAction SilentlyContinue }
 if (-not (Test-Path Variable:global:__kage_saved_B)) { if (Test-Path Env:B) { $global:__kage_saved_B = $env:B } else { $global:__kage_saved_B = $null } }
+$env:KAGE_S = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('cw=='))
 $env:C = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('Yw=='))
 Remove-Item Env:D -ErrorAction SilentlyContinue
-$env:KAGE_S = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('cw=='))
 `,
 		"nu": `{
   "restore": ["A"],
@@ -130,7 +142,14 @@ $env:KAGE_S = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('cw=='
 }
 `,
 	}
-	want["zsh"], want["sh"] = want["bash"], want["bash"]
+	want["sh"] = want["bash"]
+	// zsh aborts an eval at a failed assignment: each statement of a hook
+	// plan is guarded so the rest still runs.
+	var zsh strings.Builder
+	for _, l := range strings.SplitAfter(strings.TrimSuffix(want["bash"], "\n"), "\n") {
+		zsh.WriteString("{ " + strings.TrimSuffix(l, "\n") + "; } always { TRY_BLOCK_ERROR=0; } || :\n")
+	}
+	want["zsh"] = zsh.String()
 	for name, w := range want {
 		s, _ := Get(name)
 		got, err := s.Render(p)

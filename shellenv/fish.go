@@ -9,14 +9,22 @@ import (
 // fish writes code for the fish shell (3.x), read with
 // `kage env --shell fish | source`.
 //
-// Quoting, measured with fish 3.6: a value is a run of single-quoted parts
-// and bare escapes that fish joins into one word. Inside single quotes only
-// \\ and \' are escapes (a backslash before anything else is literal), so
-// ' and \ are escaped there. These bytes are written outside the quotes:
+// Quoting, measured with fish 3.6: a value is a run of single-quoted parts,
+// double-quoted parts and bare escapes that fish joins into one word.
+// Inside fish's single quotes \\ and \' are escapes, and POSIX shells read
+// a backslash there as itself; so that a POSIX shell reading this output
+// (detection guessed wrong) agrees on where each quote ends, no single
+// quote and no backslash goes inside single quotes: they are written in
+// double quotes, "'" and "\\", which fish, POSIX sh and elvish read alike.
+// These bytes are written outside the quotes:
 //   - a newline as \n, so each variable stays on one line of the output;
 //   - the other C0 controls and DEL as \xHH, so no terminal control code
 //     and no carriage return reaches the output raw;
 //   - each byte of invalid UTF-8 as \XHH, fish's escape for one raw byte.
+//
+// The typographic single quotes U+2018–U+201B, which end a PowerShell
+// single-quoted string, are written in double quotes too. No $ is ever
+// inside double quotes, where fish would expand it.
 //
 // Everything else, valid non-ASCII UTF-8 included, stays literal inside
 // the quotes. fish 3.6 does keep raw invalid bytes and its private-use
@@ -64,14 +72,16 @@ func (fish) Render(p Plan) ([]byte, error) {
 		b.WriteString("if not set -q -g " + sv + "; and not set -q -g " + uv + "; if set -q " + n +
 			"; set -g " + sv + " $" + n + "; else; set -g " + uv + " 1; end; end\n")
 	}
+	// The state goes first: should a set fail or the code stop half-way,
+	// KAGE_LOADED already names every variable this plan sets.
+	for _, v := range p.State {
+		writeFishSet(&b, v)
+	}
 	for _, v := range p.Set {
 		writeFishSet(&b, v)
 	}
 	for _, n := range p.Unset {
 		b.WriteString("if set -q -g " + n + "; set -e -g " + n + "; end\n")
-	}
-	for _, v := range p.State {
-		writeFishSet(&b, v)
 	}
 	return b.Bytes(), nil
 }
@@ -84,54 +94,70 @@ func writeFishSet(b *bytes.Buffer, v Var) {
 
 // fishWord returns v as one fish word; see the type comment for the rule.
 func fishWord(v []byte) []byte {
-	out := make([]byte, 0, len(v)+2)
-	quoted := false
-	open := func() {
-		if !quoted {
-			out = append(out, '\'')
-			quoted = true
-		}
+	if len(v) == 0 {
+		return []byte("''")
 	}
-	closeq := func() {
-		if quoted {
-			out = append(out, '\'')
-			quoted = false
+	out := make([]byte, 0, len(v)+2)
+	// 0: outside any quote, 1: inside '…', 2: inside "…".
+	state := 0
+	to := func(s int) {
+		if state == s {
+			return
 		}
+		switch state {
+		case 1:
+			out = append(out, '\'')
+		case 2:
+			out = append(out, '"')
+		}
+		switch s {
+		case 1:
+			out = append(out, '\'')
+		case 2:
+			out = append(out, '"')
+		}
+		state = s
 	}
 	for i := 0; i < len(v); {
 		c := v[i]
 		switch {
 		case c == '\n':
-			closeq()
+			to(0)
 			out = append(out, `\n`...)
 			i++
 		case c < 0x20 || c == 0x7f:
-			closeq()
+			to(0)
 			out = fmt.Appendf(out, `\x%02x`, c)
 			i++
+		case c == '\'':
+			to(2)
+			out = append(out, c)
+			i++
+		case c == '\\':
+			to(2)
+			out = append(out, `\\`...)
+			i++
 		case c < utf8.RuneSelf:
-			open()
-			if c == '\\' || c == '\'' {
-				out = append(out, '\\')
-			}
+			to(1)
 			out = append(out, c)
 			i++
 		default:
 			r, size := utf8.DecodeRune(v[i:])
 			if r == utf8.RuneError && size <= 1 {
-				closeq()
+				to(0)
 				out = fmt.Appendf(out, `\X%02X`, c)
 				i++
 				continue
 			}
-			open()
+			if isSingleCurly(v[i:]) {
+				to(2)
+			} else {
+				to(1)
+			}
 			out = append(out, v[i:i+size]...)
 			i += size
 		}
 	}
-	if len(out) == 0 {
-		return []byte("''")
-	}
-	closeq()
+	to(0)
 	return out
 }

@@ -102,12 +102,18 @@ set edit:before-readline = [$@edit:before-readline {
 
 // nuHook consumes the JSON plan of nu.go: set, unset, restore, save and
 // state. Values kage replaced are kept in $env.__KAGE_SAVED, a record: nu
-// has no shell-local variables a hook can keep between prompts.
+// has no shell-local variables a hook can keep between prompts. The state
+// and the saved values are loaded first, then each variable on its own
+// inside try, so that one nu refuses (PWD, FILE_PWD, CURRENT_FILE: "cannot
+// be set manually") cannot keep the others, or the state, from loading, as
+// one load-env of everything did. Those three are never hidden either:
+// nushell cannot work without PWD.
 const nuHook = `$env.config = ($env.config | upsert hooks.pre_prompt (
   ($env.config.hooks.pre_prompt? | default []) | append {||
     let out = (^@KAGE@ hook-env nu | str trim)
     if ($out | is-empty) { return }
     let p = ($out | from json)
+    let own = [PWD FILE_PWD CURRENT_FILE]
     mut saved = ($env.__KAGE_SAVED? | default {})
     for n in ($p.save? | default []) {
       if ($n in $env) and not ($n in $saved) { $saved = ($saved | insert $n ($env | get $n)) }
@@ -122,10 +128,11 @@ const nuHook = `$env.config = ($env.config | upsert hooks.pre_prompt (
         $drop = ($drop | append $n)
       }
     }
-    # Environment changes inside a block do not outlive it, so hide all at
-    # once at the closure's top level.
-    hide-env --ignore-errors ...$drop
-    load-env ($back | merge ($p.set? | default {}) | merge ($p.state? | default {}) | merge {__KAGE_SAVED: $saved})
+    load-env (($p.state? | default {}) | merge {__KAGE_SAVED: $saved})
+    hide-env --ignore-errors ...($drop | where {|n| $n not-in $own })
+    for kv in ($back | merge ($p.set? | default {}) | transpose k v) {
+      if $kv.k not-in $own { try { load-env {($kv.k): $kv.v} } }
+    }
   }
 ))
 `

@@ -3,11 +3,19 @@ package shellenv
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 )
 
 // jsonFormat writes the variables of a Plan as one JSON object,
 // {"NAME": "value", …}, in the order given (the caller sorts by name), for
 // programs that read kage's output rather than shells that evaluate it.
+//
+// $ and ` are written \u0024 and \u0060, " as \u0022 and the typographic
+// double quotes U+201C–U+201E as \u201c–\u201e: JSON readers decode them,
+// and a shell that evaluates the output by mistake reads them as plain
+// text (POSIX sh and fish expand $(…) in double quotes; PowerShell, whose
+// escape character is the backquote, ends a string at the quote of \" and
+// at U+201C).
 //
 // JSON strings are Unicode: a value that is not valid UTF-8 is refused,
 // naming the variable, because encoding/json would silently replace each
@@ -74,12 +82,38 @@ func writeJSONNames(b *bytes.Buffer, names []string) {
 
 // writeJSONString writes s as a JSON string. encoding/json does the
 // escaping (controls, quotes, backslashes, U+2028/U+2029); HTML escaping is
-// off because <, > and & in a secret are nobody's markup here.
+// off because <, > and & in a secret are nobody's markup here. Then ", $,
+// ` and U+201C–U+201E are escaped too (see jsonFormat); outside an escape
+// sequence, encoding/json's output holds $, ` and U+201C–U+201E only as
+// themselves.
 func writeJSONString(b *bytes.Buffer, s string) {
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
+	var enc bytes.Buffer
+	e := json.NewEncoder(&enc)
+	e.SetEscapeHTML(false)
 	// Encoding a string cannot fail; the encoder ends it with a newline,
 	// which is dropped.
-	_ = enc.Encode(s)
-	b.Truncate(b.Len() - 1)
+	_ = e.Encode(s)
+	out := enc.Bytes()[:enc.Len()-1]
+	b.WriteByte('"')
+	out = out[1 : len(out)-1] // the quotes around it
+	for i := 0; i < len(out); i++ {
+		switch c := out[i]; {
+		case c == '\\' && i+1 < len(out) && out[i+1] == '"':
+			b.WriteString(`\u0022`)
+			i++
+		case c == '\\' && i+1 < len(out):
+			// Any other escape is copied whole, so that the \\ of an
+			// escaped backslash is not read as the start of \".
+			b.Write(out[i : i+2])
+			i++
+		case c == '$' || c == '`':
+			fmt.Fprintf(b, `\u%04x`, c)
+		case isDoubleCurly(out[i:]):
+			fmt.Fprintf(b, `\u%04x`, 0x201c+int(out[i+2]-0x9c))
+			i += 2
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
 }

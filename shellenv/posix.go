@@ -3,18 +3,26 @@ package shellenv
 import "bytes"
 
 // posix writes code for bash, zsh and POSIX sh (dash, ksh, mksh). The three
-// share one quoting rule and differ only in name and eval hint.
+// share one quoting rule and differ only in name, eval hint and, for zsh,
+// the guard around each statement of a hook plan.
 //
-// Quoting: every value is one single-quoted word; inside single quotes no
-// byte is special except the quote itself, which is written as
-//
-//	'\''
-//
-// (close, escaped quote, reopen). Measured: that holds byte for byte in
-// bash, zsh and dash, for newlines, controls, invalid UTF-8 and every byte
-// 1–255, and also under zsh's RC_QUOTES, because a closing quote is always
-// followed by a backslash or the end of the word, never by another quote.
-// $'…' is not used: dash does not know it.
+// Quoting: a value is one word made of single-quoted runs, inside which no
+// byte is special to any POSIX shell, and of the two bytes that cannot go
+// there written in double quotes: ' as "'" and \ as "\\". Keeping the
+// backslash out of the single quotes is what makes the word read the same
+// in fish, whose single quotes know \' and \\ as escapes: were a value's
+// `\'` written inside single quotes, fish would read the quote as escaped
+// and then run what follows as code (a user whose `kage env` output was
+// written for bash and read by fish). POSIX sh, bash, zsh, fish and elvish
+// all read "'" and "\\" as ' and \, and no single-quoted run holds a quote
+// or a backslash, so they agree on where every quote starts and ends. The
+// typographic single quotes U+2018–U+201B also go in double quotes, since
+// PowerShell ends a single-quoted string at them. Measured: that holds byte
+// for byte in bash, zsh and dash, for newlines, controls, invalid UTF-8 and
+// every byte 1–255, and also under zsh's RC_QUOTES, because a closing
+// single quote is always followed by a double quote or the end of the
+// word, never by another single quote. $'…' is not used: dash does not
+// know it.
 //
 // Save records, in unexported shell variables, what NAME was before kage
 // replaced it: its value in __kage_saved_NAME, or __kage_unset_NAME=1 if
@@ -28,6 +36,16 @@ import "bytes"
 // GLOB_ASSIGN cannot glob or tilde-expand it. One caveat: under `set -a`
 // (allexport) a plain assignment is exported, so the saved copy of the
 // user's own earlier value is then visible to child processes too.
+//
+// A failed assignment aborts the rest of an eval in zsh (a secret named
+// path, ARGC or status: "inconsistent type for assignment", "read-only
+// variable"), which would leave what came before loaded and KAGE_LOADED
+// not saying so. So in a hook plan (one with State, Save, Restore or Unset)
+// each zsh statement runs as `{ …; } always { TRY_BLOCK_ERROR=0; } || :`:
+// the always block clears the error so the eval goes on, and `|| :` keeps
+// the failed status from ending the hook under ERR_RETURN or the shell
+// under ERR_EXIT. bash reports such an assignment and goes on by itself. Plain `kage env` output stays unguarded, so that it is
+// still POSIX sh that bash and dash can read.
 //
 // unset is written `unset -v`: plain `unset NAME` in bash removes a function
 // called NAME when no such variable exists.
@@ -57,44 +75,100 @@ func (s posix) Render(p Plan) ([]byte, error) {
 		return nil, err
 	}
 	var b bytes.Buffer
+	guard := s.name == "zsh" && isHookPlan(p)
+	stmt := func(code []byte) {
+		if guard {
+			b.WriteString("{ ")
+			b.Write(code)
+			b.WriteString("; } always { TRY_BLOCK_ERROR=0; } || :\n")
+			return
+		}
+		b.Write(code)
+		b.WriteByte('\n')
+	}
 	for _, n := range p.Restore {
 		sv, uv := savedVar(n), unsetVar(n)
-		b.WriteString(`if [ -n "${` + sv + `+x}" ]; then export ` + n + `="$` + sv + `"; unset -v ` + sv +
-			`; else unset -v ` + n + `; fi; unset -v ` + uv + "\n")
+		stmt([]byte(`if [ -n "${` + sv + `+x}" ]; then export ` + n + `="$` + sv + `"; unset -v ` + sv +
+			`; else unset -v ` + n + `; fi; unset -v ` + uv))
 	}
 	for _, n := range p.Save {
 		sv, uv := savedVar(n), unsetVar(n)
-		b.WriteString(`if [ -z "${` + sv + `+x}" ] && [ -z "${` + uv + `+x}" ]; then if [ -n "${` + n + `+x}" ]; then ` +
-			sv + `="$` + n + `"; else ` + uv + "=1; fi; fi\n")
+		stmt([]byte(`if [ -z "${` + sv + `+x}" ] && [ -z "${` + uv + `+x}" ]; then if [ -n "${` + n + `+x}" ]; then ` +
+			sv + `="$` + n + `"; else ` + uv + "=1; fi; fi"))
+	}
+	// The state goes before the first variable is set: should anything
+	// stop the eval half-way, KAGE_LOADED already names every variable
+	// this plan sets, and the next plan unloads them.
+	for _, v := range p.State {
+		stmt(posixExport(v))
 	}
 	for _, v := range p.Set {
-		writePosixExport(&b, v)
+		stmt(posixExport(v))
 	}
 	for _, n := range p.Unset {
-		b.WriteString("unset -v " + n + "\n")
-	}
-	for _, v := range p.State {
-		writePosixExport(&b, v)
+		stmt([]byte("unset -v " + n))
 	}
 	return b.Bytes(), nil
 }
 
-func writePosixExport(b *bytes.Buffer, v Var) {
-	b.WriteString("export " + v.Name + "=")
-	b.Write(posixWord(v.Value))
-	b.WriteByte('\n')
+func posixExport(v Var) []byte {
+	return append([]byte("export "+v.Name+"="), posixWord(v.Value)...)
 }
 
-// posixWord returns v as one single-quoted shell word.
+// posixWord returns v as one shell word; see the type comment for the rule.
 func posixWord(v []byte) []byte {
-	out := make([]byte, 0, len(v)+2)
-	out = append(out, '\'')
-	for _, c := range v {
-		if c == '\'' {
-			out = append(out, `'\''`...)
-			continue
-		}
-		out = append(out, c)
+	if len(v) == 0 {
+		return []byte("''")
 	}
-	return append(out, '\'')
+	out := make([]byte, 0, len(v)+2)
+	// 0: outside any quote, 1: inside '…', 2: inside "…".
+	state := 0
+	for i := 0; i < len(v); {
+		c, size := v[i], 1
+		dq := ""
+		switch {
+		case c == '\'':
+			dq = "'"
+		case c == '\\':
+			dq = `\\`
+		case c == 0xe2 && isSingleCurly(v[i:]):
+			dq, size = string(v[i:i+3]), 3
+		}
+		if dq != "" {
+			if state == 1 {
+				out = append(out, '\'')
+			}
+			if state != 2 {
+				out = append(out, '"')
+			}
+			state = 2
+			out = append(out, dq...)
+		} else {
+			if state == 2 {
+				out = append(out, '"')
+			}
+			if state != 1 {
+				out = append(out, '\'')
+			}
+			state = 1
+			out = append(out, c)
+		}
+		i += size
+	}
+	if state == 1 {
+		return append(out, '\'')
+	}
+	return append(out, '"')
+}
+
+// isSingleCurly reports whether b starts with U+2018–U+201B, the quotes
+// PowerShell counts as single quotes.
+func isSingleCurly(b []byte) bool {
+	return len(b) >= 3 && b[0] == 0xe2 && b[1] == 0x80 && b[2] >= 0x98 && b[2] <= 0x9b
+}
+
+// isDoubleCurly reports whether b starts with U+201C–U+201E, the quotes
+// PowerShell counts as double quotes.
+func isDoubleCurly(b []byte) bool {
+	return len(b) >= 3 && b[0] == 0xe2 && b[1] == 0x80 && b[2] >= 0x9c && b[2] <= 0x9e
 }

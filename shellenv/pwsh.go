@@ -22,7 +22,11 @@ import (
 //   - invalid UTF-8 (.NET strings are UTF-16; decoding would put U+FFFD in
 //     place of each bad byte);
 //   - an empty value: before PowerShell 7.5, assigning an empty string to $env:NAME
-//     removes the variable instead of setting it empty;
+//     removes the variable instead of setting it empty. An empty state
+//     variable (KAGE_LOADED when nothing applies in the new folder) is
+//     removed instead: for kage an unset state variable and an empty one
+//     mean the same, and refusing it would leave the hook with no code to
+//     unload the last folder's secrets;
 //   - two names equal but for case anywhere in the plan: Windows
 //     environment names are case-insensitive.
 //
@@ -55,10 +59,10 @@ func (pwsh) Render(p Plan) ([]byte, error) {
 		if err := requireUTF8("pwsh", vars); err != nil {
 			return nil, err
 		}
-		for _, v := range vars {
-			if len(v.Value) == 0 {
-				return nil, fmt.Errorf("pwsh: variable %s is empty, and PowerShell before 7.5 removes a variable set to ''; give it a value or use another shell", v.Name)
-			}
+	}
+	for _, v := range p.Set {
+		if len(v.Value) == 0 {
+			return nil, fmt.Errorf("pwsh: variable %s is empty, and PowerShell before 7.5 removes a variable set to ''; give it a value or use another shell", v.Name)
 		}
 	}
 	var b bytes.Buffer
@@ -72,14 +76,20 @@ func (pwsh) Render(p Plan) ([]byte, error) {
 		b.WriteString("if (-not (Test-Path Variable:global:" + sv + ")) { if (Test-Path Env:" + n + ") { $global:" + sv + " = $env:" + n +
 			" } else { $global:" + sv + " = $null } }\n")
 	}
+	// The state goes first: should the code stop half-way, KAGE_LOADED
+	// already names every variable this plan sets.
+	for _, v := range p.State {
+		if len(v.Value) == 0 {
+			b.WriteString("Remove-Item Env:" + v.Name + " -ErrorAction SilentlyContinue\n")
+			continue
+		}
+		writePwshSet(&b, v)
+	}
 	for _, v := range p.Set {
 		writePwshSet(&b, v)
 	}
 	for _, n := range p.Unset {
 		b.WriteString("Remove-Item Env:" + n + " -ErrorAction SilentlyContinue\n")
-	}
-	for _, v := range p.State {
-		writePwshSet(&b, v)
 	}
 	return b.Bytes(), nil
 }

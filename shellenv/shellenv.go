@@ -16,8 +16,12 @@ type Var struct {
 	Value []byte
 }
 
-// Plan is what one evaluation must do, in this order: restore, save, set,
-// then state. `kage env` fills only Set; the prompt hook uses all of it.
+// Plan is what one evaluation must do, in this order: restore, save, state,
+// set, then unset. `kage env` fills only Set; the prompt hook uses all of
+// it. The state comes before the first variable is set, so that a set the
+// shell refuses (zsh aborts an eval at `path=…`), or any stop half-way,
+// leaves KAGE_LOADED naming every variable the plan sets: the next plan
+// then unloads them all.
 type Plan struct {
 	// Restore lists variables kage had loaded and now drops: each gets back
 	// the value it had before kage replaced it (kept by Save in a

@@ -57,11 +57,17 @@ detected from the parent process, then $SHELL.`,
 	}
 }
 
-// pickShell is the shell named by --shell, or the detected one.
+// pickShell is the shell named by --shell, or the detected one. A guess
+// from $SHELL is said on stderr: the login shell need not be the one that
+// reads the output (fish -c '… | source' from a bash login).
 func pickShell(e *env, name string) (shellenv.Shell, error) {
 	if name == "" {
-		if name = shellenv.Detect(e.getenv); name == "" {
+		var guessed bool
+		if name, guessed = shellenv.DetectFrom(e.getenv); name == "" {
 			return nil, usagef("kage env --shell bash (or zsh, fish, pwsh, …)", "cannot tell which shell will read the output")
+		}
+		if guessed {
+			fmt.Fprintf(e.stderr, "kage: warning: the parent process is not a shell; writing for %s from $SHELL — pass --shell to be sure\n", name)
 		}
 	}
 	sh, err := shellenv.Get(name)
