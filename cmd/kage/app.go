@@ -173,7 +173,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	// Commands print through messageWriter (no control characters);
 	// report gets the raw stream, for its colours.
 	e := &env{ctx: ctx, stdin: stdin, stdout: stdout, stderr: messageWriter{stderr}, getenv: os.Getenv, now: time.Now, paths: paths}
-	if len(args) == 3 && args[1] == "hook-env" {
+	if isHookEnv(args) {
 		// The prompt hook runs this at every prompt: skip building the
 		// command tree, which costs more than the work when nothing changed.
 		e.hook = true

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -465,6 +466,10 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 	if fp == e.getenv(stateVar) {
 		return nil
 	}
+	// main leaves Ctrl-C to this point (isHookEnv): from here on, a
+	// keychain read gives up cleanly rather than die mid-way.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
 	e.scopeNotice(c)
 	var res []resolved
 	err = cerr

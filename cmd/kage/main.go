@@ -14,6 +14,12 @@ import (
 
 func main() {
 	harden()
+	if isHookEnv(os.Args) {
+		// The prompt hook, which almost always finds nothing changed and
+		// prints nothing: setting up the interrupt handler costs as much as
+		// that whole check, so hookEnvMain sets it up only when it has work.
+		os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	var stdout io.Writer = os.Stdout
 	if printsValues(os.Args[1:]) && stdoutClosed() {
@@ -23,6 +29,10 @@ func main() {
 	stop()
 	os.Exit(code)
 }
+
+// isHookEnv tells the prompt hook's worker, `kage hook-env SHELL`, which
+// run dispatches without the command tree.
+func isHookEnv(args []string) bool { return len(args) == 3 && args[1] == "hook-env" }
 
 // errStdoutClosed is what a write to a standard output that was closed
 // when kage started returns.
