@@ -10,6 +10,9 @@ CROSS       := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 w
 
 export CGO_ENABLED = 0
 
+# How make test's skip lines say to install a missing program.
+INSTALL     := $(if $(filter Darwin,$(shell uname -s)),brew install,sudo apt-get install)
+
 .PHONY: help build build-all install test lint bench cross clean
 
 help: ## show the targets
@@ -40,8 +43,12 @@ test: ## run every test; keychain tests use a private gnome-keyring
 	  echo "make test: gnome-keyring-daemon or dbus-daemon not found: the keychain tests will be SKIPPED"; \
 	  echo "make test: install them with: sudo apt-get install gnome-keyring dbus libsecret-tools"; \
 	fi
-	@for sh in bash zsh dash fish elvish tmux; do command -v $$sh >/dev/null || \
-	  echo "make test: $$sh not found: the tests that need it will be SKIPPED"; done
+	@for p in bash zsh dash fish elvish tmux direnv; do command -v $$p >/dev/null || \
+	  echo "make test: $$p not found: the tests that need it will be SKIPPED (install it with: $(INSTALL) $$p)"; done
+	@command -v nu >/dev/null || \
+	  echo "make test: nu not found: the tests that need it will be SKIPPED (install it with: npm install -g nushell)"
+	@command -v pwsh >/dev/null || \
+	  echo "make test: pwsh not found: the PowerShell tests will be SKIPPED (install PowerShell: https://aka.ms/powershell)"
 	$(GO) vet ./...
 	$(GO) vet -tags aws,azure ./keyring/ ./cmd/kage/
 	$(GO) test -count=1 ./...

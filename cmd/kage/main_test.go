@@ -51,6 +51,9 @@ func runScripts(t *testing.T, backend string) {
 			case "keyring", "file":
 				return cond == backend, nil
 			}
+			if prog, ok := strings.CutPrefix(cond, "have:"); ok {
+				return have(prog)
+			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -60,6 +63,20 @@ func runScripts(t *testing.T, backend string) {
 			"agefile":  cmdAgeFile,
 		},
 	})
+}
+
+// have is the condition [have:PROG] for a script line that runs a program
+// a fresh machine may lack (zsh, fish, dash, elvish): the line is skipped
+// where it is missing (make test says which are, and how to install them),
+// and fails under KAGE_REQUIRE_SHELLS=1, as CI runs.
+func have(prog string) (bool, error) {
+	if _, err := exec.LookPath(prog); err != nil {
+		if os.Getenv("KAGE_REQUIRE_SHELLS") == "1" {
+			return false, fmt.Errorf("%s is not installed and KAGE_REQUIRE_SHELLS=1", prog)
+		}
+		return false, nil
+	}
+	return true, nil
 }
 
 func setupScript(e *testscript.Env, backend string) error {
