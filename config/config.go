@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -216,7 +217,7 @@ func decodeError(file string, err error) error {
 	if errors.As(err, &missing) && len(missing.Errors) > 0 {
 		first := missing.Errors[0]
 		line, _ := first.Position()
-		return &Error{File: file, Line: line, Msg: fmt.Sprintf("unknown key %q; valid keys are secrets.backend, secrets.file, secrets.identity, secrets.region, secrets.recovery_window_days, secrets.vault_url and [namespaces]", strings.Join(first.Key(), "."))}
+		return &Error{File: file, Line: line, Msg: fmt.Sprintf("unknown key %s; valid keys are secrets.backend, secrets.file, secrets.identity, secrets.region, secrets.recovery_window_days, secrets.vault_url and [namespaces]", shownKey(strings.Join(first.Key(), ".")))}
 	}
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
@@ -252,4 +253,14 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// shownKey quotes an unknown key for its error, unless it may be a secret
+// pasted into key position (an age identity, a long token): kage's own
+// keys are short words, so a long key is described, never repeated.
+func shownKey(k string) string {
+	if len(k) > 40 || strings.Contains(strings.ToUpper(k), "AGE-SECRET-KEY-") {
+		return fmt.Sprintf("of %d characters (not shown: it may be a secret)", len(k))
+	}
+	return strconv.Quote(k)
 }

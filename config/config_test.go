@@ -77,6 +77,8 @@ func TestParseErrors(t *testing.T) {
 		{"syntax", "[secrets]\nbackend = \"keyring\n", 2, ""},
 		{"unknown key", "[secrets]\nbackend = \"keyring\"\nbackned = \"x\"\n", 3, `unknown key "secrets.backned"`},
 		{"unknown table", "[secret]\nbackend = \"keyring\"\n", 1, `unknown key "secret"`},
+		{"an identity as a key", "[secrets]\nbackend = \"file\"\nAGE-SECRET-KEY-18NFPJ = 1\n", 3, `unknown key of 29 characters (not shown: it may be a secret)`},
+		{"an identity as a table", "[AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ]\n", 1, `unknown key of 68 characters (not shown`},
 		{"wrong type", "[namespaces]\nbackend = \"~/code\"\n", 2, ""},
 		{"bad backend", "[secrets]\nbackend = \"vault\"\n", 2, `unknown backend "vault"; use one of keyring, file, aws, azure`},
 	}

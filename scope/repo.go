@@ -197,7 +197,10 @@ func notListed(root, dotGit string, isFile bool, gitDir, commonDir string) strin
 		// git writes the real path; comparing files is for links.
 		return ""
 	}
-	want, err1 := os.Stat(dotGit)
+	// Lstat: a .git that is a link to the listed worktree's .git file is
+	// another folder claiming that worktree (an archive can hold the
+	// link); git takes it as its own top level.
+	want, err1 := os.Lstat(dotGit)
 	got, err2 := os.Stat(p)
 	if err1 != nil || err2 != nil || !os.SameFile(want, got) {
 		return fmt.Sprintf("which lists that worktree at %s, not here", quotePath(p))

@@ -43,12 +43,20 @@ func TestWorktreeMustBeListed(t *testing.T) {
 	writeFile(t, filepath.Join(d, "fake", "HEAD"), "ref: refs/heads/main\n")
 	writeFile(t, filepath.Join(d, "fake", "commondir"), filepath.Join(payments, ".git")+"\n")
 	writeFile(t, filepath.Join(d, "fake", "gitdir"), filepath.Join(d, ".git")+"\n")
+	// E: a .git that is a link to the real worktree's .git file, which an
+	// archive can hold: git takes the folder as its own top level, and the
+	// back-pointer names the real worktree's file, not this link.
+	e := mkdir(t, filepath.Join(home, "Downloads", "e"))
+	if err := os.Symlink(filepath.Join(real, ".git"), filepath.Join(e, ".git")); err != nil {
+		t.Fatal(err)
+	}
 
 	for _, tt := range []struct{ name, dir, why string }{
 		{"commondir in a .git folder", a, "its .git is a folder"},
 		{"commondir behind a .git file", b, "is not one of that repository's worktrees"},
 		{"another worktree's git dir", c, "which lists that worktree at " + filepath.Join(real, ".git") + ", not here"},
 		{"own back-pointer outside the repository", d, "is not one of that repository's worktrees"},
+		{"a link to the real worktree's .git", e, "which lists that worktree at " + filepath.Join(real, ".git") + ", not here"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, err := Detect(mkdir(t, filepath.Join(tt.dir, "src")), Options{Data: t.TempDir()})

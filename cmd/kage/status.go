@@ -135,6 +135,16 @@ func status(ctx context.Context, e *env, cmd *cli.Command) error {
 			fmt.Fprintf(&b, "%s%s%s\n", mark, sec.Name, from)
 		}
 	}
-	_, err = fmt.Fprint(e.stdout, b.String())
+	// Paths, scopes and names here come from the file system and the
+	// store: each line goes out with its control characters escaped.
+	var out strings.Builder
+	for _, line := range strings.SplitAfter(b.String(), "\n") {
+		text, nl := strings.CutSuffix(line, "\n")
+		out.WriteString(sanitize(text))
+		if nl {
+			out.WriteString("\n")
+		}
+	}
+	_, err = fmt.Fprint(e.stdout, out.String())
 	return err
 }
