@@ -15,6 +15,7 @@ var mustRefuse = map[Category][]string{
 	Prompt: {"PS0", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "PROMPT", "RPROMPT", "RPS1",
 		"HISTFILE", "HISTCONTROL", "MAILPATH", "MAIL", "MAILCHECK", "PROMPT_DIRTRIM"},
 	Loader: {"LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "DYLD_INSERT_LIBRARIES",
+		"GTK_MODULES", "GTK_PATH", "QT_PLUGIN_PATH", "GIO_EXTRA_MODULES", "GST_PLUGIN_PATH", "LIBGL_DRIVERS_PATH",
 		"GCONV_PATH", "LOCPATH", "NLSPATH", "GLIBC_TUNABLES", "HOSTALIASES", "OPENSSL_CONF",
 		"MALLOC_CHECK_"},
 	Git: {"GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", "GIT_CONFIG_GLOBAL",
@@ -41,6 +42,10 @@ var mustRefuse = map[Category][]string{
 		"KUBECONFIG", "DOCKER_CONFIG", "DOCKER_HOST", "BUNDLE_GEMFILE", "GEM_HOME",
 		"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "TF_CLI_CONFIG_FILE"},
 	Tools: {"EDITOR", "VISUAL", "PAGER", "MANPAGER", "LESSOPEN", "LESSCLOSE", "BROWSER",
+		// From the attack review of issue 12: programs other tools run.
+		"RSYNC_RSH", "CVS_RSH", "FZF_DEFAULT_COMMAND", "FZF_DEFAULT_OPTS", "FZF_CTRL_T_COMMAND",
+		"GH_PAGER", "GH_EDITOR", "BAT_PAGER", "PSQL_PAGER", "KUBE_EDITOR", "SVN_EDITOR", "HGEDITOR",
+		"HGRCPATH", "STARSHIP_CONFIG", "IPYTHONDIR", "JUPYTER_CONFIG_DIR", "SCREENRC", "AWK", "SED",
 		"SSH_ASKPASS", "SUDO_ASKPASS", "SSH_AUTH_SOCK", "GNUPGHOME", "VIMINIT"},
 	Fish:    {"fish_user_paths", "fish_function_path", "fish_complete_path", "fish_greeting", "fish_pid", "FISH_VERSION", "__fish_config_dir", "CMD_DURATION"},
 	Zsh:     {"argv", "ARGC", "options", "commands", "functions", "mapfile", "parameters", "NULLCMD", "READNULLCMD", "STTY", "MODULE_PATH", "precmd_functions", "ZLE_RPROMPT_INDENT", "dis_aliases", "zcurses_windows"},

@@ -144,12 +144,16 @@ var exact = [...]name{
 	{"LESSOPEN", Tools}, {"LESSCLOSE", Tools}, {"LESSKEY", Tools}, {"LESSKEYIN", Tools},
 	{"LESSEDIT", Tools}, {"LESSSECURE", Tools}, {"LESSHISTFILE", Tools}, {"BROWSER", Tools},
 	{"TERMINAL", Tools}, {"SSH_ASKPASS", Tools}, {"SSH_ASKPASS_REQUIRE", Tools},
-	{"SUDO_ASKPASS", Tools}, {"SUDO_EDITOR", Tools}, {"SSH_AUTH_SOCK", Tools},
+	{"SUDO_ASKPASS", Tools}, {"SSH_AUTH_SOCK", Tools},
 	{"SSH_AGENT_PID", Tools}, {"GPG_AGENT_INFO", Tools}, {"GNUPGHOME", Tools},
 	{"KRB5CCNAME", Tools}, {"KRB5_CONFIG", Tools}, {"FCEDIT", Tools},
-	{"SYSTEMD_PAGER", Tools}, {"SYSTEMD_EDITOR", Tools}, {"SYSTEMD_LESS", Tools},
+	{"SYSTEMD_LESS", Tools},
 	{"VIMINIT", Tools}, {"EXINIT", Tools}, {"GVIMINIT", Tools}, {"MYVIMRC", Tools},
 	{"MYGVIMRC", Tools}, {"VIMRUNTIME", Tools}, {"NVIM_APPNAME", Tools},
+	{"HGRCPATH", Tools}, {"HGEDITOR", Tools}, {"CVSEDITOR", Tools}, {"STARSHIP_CONFIG", Tools},
+	{"IPYTHONDIR", Tools}, {"JUPYTER_CONFIG_DIR", Tools}, {"SCREENRC", Tools},
+	{"AWK", Tools}, {"SED", Tools}, {"AWKPATH", Tools}, {"JQ_LIBRARY_PATH", Tools},
+	{"GTK_MODULES", Loader}, {"GTK_PATH", Loader}, {"GIO_EXTRA_MODULES", Loader},
 
 	// fish's own, beside the fish_* family.
 	{"CMD_DURATION", Fish},
@@ -223,4 +227,8 @@ var families = [...]family{
 	{"NU_", "", Nushell}, {"TRANSIENT_PROMPT_", "", Nushell},
 	{"POWERSHELL_", "", PowerShell},
 	{"KAGE_", "", Kage}, {"_kage_", "", Kage}, {"__kage_", "", Kage},
+	// Last: a name of a family above (GIT_PAGER) is refused as that one.
+	{"", "_PLUGIN_PATH", Loader}, {"GST_PLUGIN_", "", Loader}, {"LIBGL_", "", Loader},
+	{"", "_EDITOR", Tools}, {"", "_PAGER", Tools}, {"", "_RSH", Tools},
+	{"FZF_", "_COMMAND", Tools}, {"FZF_DEFAULT_", "", Tools},
 }
