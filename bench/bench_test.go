@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/kage-cli/kage/internal/testkeyring"
 )
@@ -179,41 +178,6 @@ func (l *layout) run(b *testing.B, stdin, prog string, args ...string) []byte {
 		b.Fatalf("%s %s: %v\n%s", filepath.Base(prog), strings.Join(args, " "), err, stderr.String())
 	}
 	return stdout.Bytes()
-}
-
-// results keeps each sub-benchmark's time per run, for the comparison its
-// parent prints.
-var results sync.Map
-
-// timeProg benchmarks one run of prog per iteration, as a shell runs it,
-// and checks the last output with check.
-func timeProg(l *layout, env []string, check func(out []byte) error, prog string, args ...string) func(*testing.B) {
-	return func(b *testing.B) {
-		var stdout, stderr bytes.Buffer
-		for b.Loop() {
-			stdout.Reset()
-			stderr.Reset()
-			cmd := exec.Command(prog, args...)
-			cmd.Dir = l.repo
-			cmd.Env = env
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
-				b.Fatalf("%s: %v\n%s", filepath.Base(prog), err, stderr.String())
-			}
-		}
-		per := b.Elapsed() / time.Duration(b.N)
-		b.ReportMetric(float64(per.Microseconds())/1000, "ms/op")
-		results.Store(b.Name(), per)
-		if err := check(stdout.Bytes()); err != nil {
-			b.Fatalf("%s: %v; output:\n%s", filepath.Base(prog), err, stdout.Bytes())
-		}
-	}
-}
-
-func result(name string) time.Duration {
-	v, _ := results.Load(name)
-	d, _ := v.(time.Duration)
-	return d
 }
 
 // hasAll checks that each name is in the output, once.
