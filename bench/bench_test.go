@@ -82,6 +82,8 @@ type layout struct {
 	// minimal and onebyone.
 	pairs []string
 	names []string
+	// kageHome is kage's data folder (KAGE_HOME).
+	kageHome string
 }
 
 // isolated reports whether an environment variable could point a program
@@ -109,6 +111,7 @@ func newLayoutFor(b *testing.B, n int, backend string) *layout {
 	l := &layout{bins: build(b)}
 	bus := testkeyring.Start(b)
 	root := b.TempDir()
+	l.kageHome = filepath.Join(root, "kage")
 	home := filepath.Join(root, "home")
 	l.repo = filepath.Join(home, "code", "api")
 	if err := os.MkdirAll(l.repo, 0o700); err != nil {
@@ -122,7 +125,7 @@ func newLayoutFor(b *testing.B, n int, backend string) *layout {
 	}
 	l.env = append(bus.Environ(base),
 		"HOME="+home,
-		"KAGE_HOME="+filepath.Join(root, "kage"),
+		"KAGE_HOME="+l.kageHome,
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
 		"XDG_DATA_HOME="+filepath.Join(home, ".local", "share"),
 		"XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
@@ -233,7 +236,28 @@ func BenchmarkEnv(b *testing.B) {
 			"one batched read", l.in(hasAll(l.names), l.bins.minimal, l.pairs...))
 		compare(b, fmt.Sprintf("env-%d-secrets-vs-one-by-one", c.n), goal{Faster: c.faster}, kage,
 			"go-keyring one by one", l.in(hasAll(l.names), l.bins.onebyone, l.pairs...))
+		fileEnv(b, c.n)
 	}
+}
+
+// fileEnv times kage env over the file backend with an identity next to
+// age decrypting the same file: what kage adds to one decryption.
+func fileEnv(b *testing.B, n int) {
+	name := fmt.Sprintf("env-%d-secrets-file", n)
+	age, err := exec.LookPath("age")
+	if err != nil {
+		fmt.Printf("# %s: skipped, age is not installed (sudo apt-get install age)\n", name)
+		return
+	}
+	f := newLayoutFor(b, n, "file")
+	decrypted := func(out []byte) error {
+		if len(out) == 0 {
+			return fmt.Errorf("decrypted nothing")
+		}
+		return nil
+	}
+	compare(b, name, goal{}, f.in(hasAll(f.names), f.bins.kage, "env", "--shell", "bash"),
+		"age -d of the file", f.in(decrypted, age, "-d", "-i", filepath.Join(f.kageHome, "identity.txt"), filepath.Join(f.kageHome, "secrets.age")))
 }
 
 // BenchmarkSecretGet times `kage secret get`, which reads the whole chain

@@ -138,8 +138,6 @@ type command struct {
 	check func([]byte) error
 	prog  string
 	args  []string
-	// stdin, when set, is given to the program.
-	stdin []byte
 }
 
 // in runs prog in the layout's repository with its environment.
@@ -153,9 +151,6 @@ func (c command) run(b *testing.B, stdout *bytes.Buffer) time.Duration {
 	cmd := exec.Command(c.prog, c.args...)
 	cmd.Dir, cmd.Env = c.dir, c.env
 	cmd.Stdout, cmd.Stderr = stdout, &stderr
-	if c.stdin != nil {
-		cmd.Stdin = bytes.NewReader(c.stdin)
-	}
 	start := time.Now()
 	err := cmd.Run()
 	took := time.Since(start)
