@@ -42,7 +42,9 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -82,17 +84,24 @@ var errLocked = dbus.Error{Name: ssErrorIsLocked, Body: []any{"the collection is
 // dialFunc connects to the bus that holds the Secret Service.
 type dialFunc func(ctx context.Context) (*dbus.Conn, error)
 
-// prepared is a connection opened ahead of time by Prepare.
+// prepared is a connection opened ahead of time by Prepare, already
+// registered with the Secret Service (see register), and the collection
+// register found.
 type prepared struct {
 	conn *dbus.Conn
-	err  error
+	coll dbus.ObjectPath
+	// replies is the connection's reply hook, pointed at the watchdog of
+	// the batch that takes the connection.
+	replies *replyHook
+	err     error
 }
 
-// Prepare starts connecting to the session bus in the background so the
-// handshake overlaps what the caller does before it reads (config, scope
-// detection, the index): the handshake costs about as much as the batch
-// itself for a few secrets. GetMany uses the connection; calling Prepare
-// without reading leaves one idle connection until the process exits.
+// Prepare starts connecting to the session bus in the background, and
+// registers the connection with the Secret Service, so that both overlap
+// what the caller does before it reads (config, scope detection, the
+// index): together they cost about as much as the batch itself for a few
+// secrets. GetMany uses the connection; calling Prepare without reading
+// leaves one idle connection until the process exits.
 func (k *Keychain) Prepare() {
 	if k.precheck == nil || k.early != nil {
 		return
@@ -104,8 +113,22 @@ func (k *Keychain) Prepare() {
 			ch <- prepared{err: err}
 			return
 		}
-		conn, err := connectSession(context.Background())
-		ch <- prepared{conn, err}
+		// No bound here: the batch that takes the connection waits for it
+		// within its own.
+		hook := new(replyHook)
+		ctx := withReplies(context.Background(), hook)
+		conn, err := connectSession(ctx)
+		if err != nil {
+			ch <- prepared{err: err}
+			return
+		}
+		coll, err := register(ctx, conn)
+		if err != nil {
+			conn.Close()
+			ch <- prepared{err: err}
+			return
+		}
+		ch <- prepared{conn: conn, coll: coll, replies: hook}
 	}()
 }
 
@@ -118,21 +141,39 @@ func (k *Keychain) getManyBatch(ctx context.Context, refs []Ref) (out map[Ref][]
 	}
 	early := k.early
 	k.early = nil
-	out, err = k.readBatch(ctx, func(ctx context.Context) (*dbus.Conn, error) {
-		if early != nil {
-			select {
-			case p := <-early:
-				return p.conn, p.err
-			case <-ctx.Done():
-				return nil, ctx.Err()
+	if early == nil {
+		out, err = k.readBatch(ctx, k.dial, refs)
+		return out, true, err
+	}
+	refs = uniqueRefs(refs)
+	if len(refs) == 0 {
+		return map[Ref][]byte{}, true, nil
+	}
+	var coll dbus.ObjectPath
+	out, err = withSession(ctx, k.timeout, "get", func(ctx context.Context) (*dbus.Conn, error) {
+		select {
+		case p := <-early:
+			if p.err != nil {
+				return nil, p.err
 			}
+			p.replies.set(repliesOf(ctx))
+			coll = p.coll
+			return p.conn, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		if err := k.precheck(); err != nil {
-			return nil, err
-		}
-		return connectSession(ctx)
-	}, refs)
+	}, func(ctx context.Context, conn *dbus.Conn) (map[Ref][]byte, error) {
+		return batchRead(ctx, conn, coll, refs)
+	})
 	return out, true, err
+}
+
+// dial is the dialFunc of every Secret Service call kage makes itself.
+func (k *Keychain) dial(ctx context.Context) (*dbus.Conn, error) {
+	if err := k.precheck(); err != nil {
+		return nil, err
+	}
+	return connectSession(ctx)
 }
 
 // connectSession opens a private connection to the session bus. It never
@@ -140,14 +181,14 @@ func (k *Keychain) getManyBatch(ctx context.Context, refs []Ref) (out map[Ref][]
 // which also ends the Secret Service session on the daemon's side. A
 // private connection rather than godbus's shared one, so that closing it
 // on a timeout cannot break go-keyring calls made later by the same
-// process.
+// process. Every reply on it feeds the watchdog of ctx (see withSession).
 //
 // godbus's handshake takes five round trips to the bus daemon where one
 // would do (sd-bus sends AUTH EXTERNAL and BEGIN in one write). Doing it in
 // one write was tried and gained nothing measurable on a whole batch (2.3
 // ms for 10 refs either way): gnome-keyring's answers dominate.
 func connectSession(ctx context.Context) (*dbus.Conn, error) {
-	conn, err := dbus.SessionBusPrivateNoAutoStartup(dbus.WithContext(ctx))
+	conn, err := dbus.SessionBusPrivateNoAutoStartup(dbus.WithContext(ctx), dbus.WithIncomingInterceptor(replyCounter(ctx)))
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +203,26 @@ func connectSession(ctx context.Context) (*dbus.Conn, error) {
 	return conn, nil
 }
 
-// readBatch dials and reads refs, bounded by k.timeout (see withSession).
+// register makes conn known to the Secret Service before anything that
+// needs it goes out, and returns the collection go-keyring uses (see
+// loginCollection).
+//
+// gnome-keyring 42 learns of a client from its first message and registers
+// it only once the bus has told it the client's process ID, in a callback;
+// a call that needs the client and arrives first — OpenSession most often,
+// which go-keyring's Set sends first — fails an assertion ("plain_negotiate:
+// assertion 'session' failed", "gkd_secret_service_get_pkcs11_session:
+// assertion 'client' failed") and, about one run in ten of a few hundred
+// writes, aborts the daemon (exit 133). A fresh daemon then starts with the
+// login keyring locked. Reading the service's Collections needs no client,
+// and its answer comes after the registration: so it is sent first, alone,
+// and answered before any other call on the connection.
+func register(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error) {
+	svc := conn.Object(ssName, ssPath)
+	return loginCollection(<-svc.GoWithContext(ctx, dbusProperties+".Get", 0, nil, ssService, "Collections").Done)
+}
+
+// readBatch dials and reads refs, bounded as withSession says.
 func (k *Keychain) readBatch(ctx context.Context, dial dialFunc, refs []Ref) (map[Ref][]byte, error) {
 	refs = uniqueRefs(refs)
 	if len(refs) == 0 {
@@ -170,17 +230,36 @@ func (k *Keychain) readBatch(ctx context.Context, dial dialFunc, refs []Ref) (ma
 		return map[Ref][]byte{}, nil
 	}
 	return withSession(ctx, k.timeout, "get", dial, func(ctx context.Context, conn *dbus.Conn) (map[Ref][]byte, error) {
-		return batchRead(ctx, conn, refs)
+		return batchRead(ctx, conn, "", refs)
 	})
 }
 
-// withSession dials and runs fn on the connection, the whole bounded by
-// timeout, and translates errors as go-keyring's path does. The connection
-// lives in a context that ends with the call, so godbus calls still waiting
-// are cancelled rather than abandoned; op names the call in a timeout.
+// sessionCeiling bounds a whole session however steadily the daemon
+// answers: twenty commands reading 1,000 secrets each at once take about 9 s
+// on a 2-core machine, a daemon that answers one call a second would
+// otherwise hold a command for as long as its calls last.
+const sessionCeiling = time.Minute
+
+// withSession dials and runs fn on the connection and translates errors as
+// go-keyring's path does; op names the call in a timeout.
+//
+// The bound is on silence, not on the whole: the session fails when
+// timeout passes with a call outstanding and no answer to any call (a
+// prompt nobody answers, a hung daemon), but a daemon that keeps answering
+// gets the time it needs, up to sessionCeiling. Twenty agents starting at
+// once make a busy daemon, not a dead one, and a bound on the whole batch
+// failed every one of them. Replies are counted as they arrive on the
+// connection (see connectSession), the first being Hello's; the dial must
+// get that far within timeout too.
+//
+// The connection lives in a context that ends with the call, so godbus
+// calls still waiting are cancelled rather than abandoned.
 func withSession[T any](ctx context.Context, timeout time.Duration, op string, dial dialFunc, fn func(context.Context, *dbus.Conn) (T, error)) (T, error) {
-	bctx, cancel := context.WithTimeout(ctx, timeout)
+	bctx, cancel := context.WithTimeout(ctx, sessionCeiling)
 	defer cancel()
+	dog := startWatchdog(timeout, cancel)
+	defer dog.stop()
+	bctx = withReplies(bctx, dog)
 	type result struct {
 		out T
 		err error
@@ -208,14 +287,88 @@ func withSession[T any](ctx context.Context, timeout time.Duration, op string, d
 		return r.out, nil
 	case ctx.Err() != nil:
 		return zero, ctx.Err()
-	case bctx.Err() != nil:
+	case dog.fired.Load():
 		return zero, timeoutError(op, timeout)
+	case bctx.Err() != nil:
+		return zero, &UnavailableError{
+			Reason: fmt.Sprintf("the keychain answered too slowly: the %s was not done after %s", op, sessionCeiling),
+			Fix:    "the Secret Service is overloaded or stuck: try again, and if it keeps happening restart it",
+			Err:    ErrTimeout,
+		}
 	}
 	var ue *UnavailableError
-	if errors.As(r.err, &ue) {
+	if errors.As(r.err, &ue) || errors.Is(r.err, ErrNotFound) {
 		return zero, r.err
 	}
 	return zero, translate(r.err, "", "")
+}
+
+// A watchdog cancels a session when its timeout passes without a reply.
+type watchdog struct {
+	d     time.Duration
+	t     *time.Timer
+	fired atomic.Bool
+}
+
+func startWatchdog(d time.Duration, cancel func()) *watchdog {
+	w := &watchdog{d: d}
+	w.t = time.AfterFunc(d, func() {
+		w.fired.Store(true)
+		cancel()
+	})
+	return w
+}
+
+// replied restarts the count.
+func (w *watchdog) replied() {
+	if !w.fired.Load() {
+		w.t.Reset(w.d)
+	}
+}
+
+func (w *watchdog) stop() { w.t.Stop() }
+
+// A replyHook forwards a connection's replies to a watchdog chosen after
+// the connection was made, as Prepare's is.
+type replyHook struct{ to atomic.Pointer[watchdog] }
+
+func (h *replyHook) replied() {
+	if w := h.to.Load(); w != nil {
+		w.replied()
+	}
+}
+
+func (h *replyHook) set(w replier) {
+	if d, ok := w.(*watchdog); ok {
+		h.to.Store(d)
+	}
+}
+
+// A replier is told of each reply on a connection.
+type replier interface{ replied() }
+
+type repliesKey struct{}
+
+func withReplies(ctx context.Context, r replier) context.Context {
+	return context.WithValue(ctx, repliesKey{}, r)
+}
+
+// repliesOf is the replier of ctx, nil if none.
+func repliesOf(ctx context.Context) replier {
+	r, _ := ctx.Value(repliesKey{}).(replier)
+	return r
+}
+
+// replyCounter is the godbus interceptor that tells ctx's replier of every
+// reply and error reply the connection receives. Signals do not count: a
+// busy bus sends them whether or not the Secret Service answers.
+func replyCounter(ctx context.Context) dbus.Interceptor {
+	r := repliesOf(ctx)
+	return func(msg *dbus.Message) {
+		if r != nil && (msg.Type == dbus.TypeMethodReply || msg.Type == dbus.TypeError) {
+			r.replied()
+		}
+	}
 }
 
 // uniqueRefs drops repeated refs, keeping the first of each.
@@ -249,21 +402,21 @@ const (
 // batchRead reads refs over conn (see the top of this file for the calls).
 // Refs with no item are absent from the result. Errors are godbus's and the
 // Secret Service's, untranslated. refs must hold no duplicates.
-func batchRead(ctx context.Context, conn *dbus.Conn, refs []Ref) (map[Ref][]byte, error) {
+//
+// coll is the collection register found, or "" when the connection is not
+// registered yet.
+func batchRead(ctx context.Context, conn *dbus.Conn, coll dbus.ObjectPath, refs []Ref) (map[Ref][]byte, error) {
 	svc := conn.Object(ssName, ssPath)
 
-	// Steps 2 and 3. The first call is answered before anything else goes out:
-	// gnome-keyring 42 registers a new client in an idle callback and
-	// aborts ("assertion 'client' failed") when a call that needs the
-	// client overtakes it. Reading the service's Collections needs no
-	// client, its answer comes after the registration, and it names the
-	// collection go-keyring would pick. Then everything else goes out at
-	// once and the answers are collected: every call costs the daemon's
-	// round trip (about 0.3 ms with gnome-keyring, however little it does).
-	colls := svc.GoWithContext(ctx, dbusProperties+".Get", 0, nil, ssService, "Collections")
-	coll, err := loginCollection(<-colls.Done)
-	if err != nil {
-		return nil, err
+	// Steps 2 and 3. The connection is registered first (see register);
+	// then everything else goes out at once and the answers are
+	// collected: every call costs the daemon's round trip (about 0.3 ms
+	// with gnome-keyring, however little it does).
+	if coll == "" {
+		var err error
+		if coll, err = register(ctx, conn); err != nil {
+			return nil, err
+		}
 	}
 	open := svc.GoWithContext(ctx, ssService+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))
 	collObj := conn.Object(ssName, coll)

@@ -104,7 +104,7 @@ func goKeyring(t testing.TB, bus *testkeyring.Bus, mode string, items []helperIt
 // and records the connection's unique name in *name when name is not nil.
 func dialBus(addr string, name *string) dialFunc {
 	return func(ctx context.Context) (*dbus.Conn, error) {
-		conn, err := dbus.Connect(addr, dbus.WithContext(ctx))
+		conn, err := dbus.Connect(addr, dbus.WithContext(ctx), dbus.WithIncomingInterceptor(replyCounter(ctx)))
 		if err == nil && name != nil {
 			*name = conn.Names()[0]
 		}

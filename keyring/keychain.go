@@ -67,16 +67,14 @@ func (k *Keychain) Set(ctx context.Context, scope, name string, value []byte) er
 		if err != nil {
 			return err
 		}
-		if err := k.call(ctx, "set", scope, name, func() error {
-			return gokeyring.Set(Service(scope), name, string(value))
-		}); err != nil {
+		if err := k.set(ctx, scope, name, value); err != nil {
 			pending.Abort()
 			return err
 		}
 		if err := pending.Commit(); err != nil {
 			if isNew {
 				// Take the item back out so keychain and index agree.
-				_ = k.call(ctx, "delete", scope, name, func() error { return gokeyring.Delete(Service(scope), name) })
+				_ = k.delete(ctx, scope, name)
 			}
 			return err
 		}
@@ -87,6 +85,9 @@ func (k *Keychain) Set(ctx context.Context, scope, name string, value []byte) er
 // Get reads one value from the keychain. It does not consult the index, so
 // items stored by other tools under kage's naming are found too.
 func (k *Keychain) Get(ctx context.Context, scope, name string) ([]byte, error) {
+	if v, ok, err := k.directGet(ctx, scope, name); ok {
+		return v, err
+	}
 	var v string
 	err := k.call(ctx, "get", scope, name, func() error {
 		var err error
@@ -106,9 +107,7 @@ func (k *Keychain) Get(ctx context.Context, scope, name string) ([]byte, error) 
 // and never an entry whose value is gone.
 func (k *Keychain) Delete(ctx context.Context, scope, name string) error {
 	return k.index.Update(ctx, func(entries []Entry, prepare func([]Entry) (*Pending, error)) error {
-		del := func() error {
-			return k.call(ctx, "delete", scope, name, func() error { return gokeyring.Delete(Service(scope), name) })
-		}
+		del := func() error { return k.delete(ctx, scope, name) }
 		i := find(entries, scope, name)
 		if i < 0 {
 			return del()
@@ -157,6 +156,25 @@ func (k *Keychain) GetMany(ctx context.Context, refs []Ref) (map[Ref][]byte, err
 		out[r] = v
 	}
 	return out, nil
+}
+
+// set writes one item, through kage's own Secret Service connection on
+// Linux (secretservice_linux.go), through go-keyring elsewhere.
+func (k *Keychain) set(ctx context.Context, scope, name string, value []byte) error {
+	if ok, err := k.directSet(ctx, scope, name, value); ok {
+		return err
+	}
+	return k.call(ctx, "set", scope, name, func() error {
+		return gokeyring.Set(Service(scope), name, string(value))
+	})
+}
+
+// delete removes one item as set writes it.
+func (k *Keychain) delete(ctx context.Context, scope, name string) error {
+	if ok, err := k.directDelete(ctx, scope, name); ok {
+		return err
+	}
+	return k.call(ctx, "delete", scope, name, func() error { return gokeyring.Delete(Service(scope), name) })
 }
 
 // call runs one keychain operation bounded by the timeout and translates its

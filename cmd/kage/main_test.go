@@ -20,7 +20,11 @@ func TestMain(m *testing.M) {
 }
 
 // busHolder lets keyringd replace a script's bus.
-type busHolder struct{ bus *testkeyring.Bus }
+type busHolder struct {
+	bus *testkeyring.Bus
+	// t is the script's test, which a daemon that went wrong fails.
+	t testscript.T
+}
 
 // busKey is where a script's private Secret Service is kept between
 // commands.
@@ -124,10 +128,23 @@ func setupScript(e *testscript.Env, backend string) error {
 	if err != nil {
 		return err
 	}
-	e.Defer(cleanup)
-	e.Values[busKey{}] = &busHolder{bus}
+	e.Defer(checked(e.T(), bus, cleanup))
+	e.Values[busKey{}] = &busHolder{bus: bus, t: e.T()}
 	e.Setenv("DBUS_SESSION_BUS_ADDRESS", bus.Addr)
 	return nil
+}
+
+// checked is cleanup, after which a script fails if its Secret Service
+// went wrong: an assertion in its log, or an exit of its own.
+func checked(t testscript.T, bus *testkeyring.Bus, cleanup func()) func() {
+	return func() {
+		bus.Stop()
+		err := bus.CheckDaemon()
+		cleanup()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // cmdKeyringd changes the script's Secret Service:
@@ -170,7 +187,7 @@ func cmdKeyringd(ts *testscript.TestScript, neg bool, args []string) {
 		if err != nil {
 			ts.Fatalf("keyringd %s: %v", args[0], err)
 		}
-		ts.Defer(cleanup)
+		ts.Defer(checked(h.t, nb, cleanup))
 		h.bus = nb
 		ts.Setenv("DBUS_SESSION_BUS_ADDRESS", nb.Addr)
 	}

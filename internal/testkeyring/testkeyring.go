@@ -47,6 +47,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,6 +131,14 @@ type Bus struct {
 	keyringCmd  *exec.Cmd
 	keyringDone chan struct{}
 	keyringLog  *os.File
+	// keyringKill is set just before the harness kills the running
+	// daemon, so that an exit of its own shows in DaemonProblems.
+	keyringKill *atomic.Bool
+	// exits are the daemons that exited without being killed.
+	exits  []string
+	exitMu sync.Mutex
+	// closedLog is the daemon's log as Close found it.
+	closedLog []byte
 
 	stopOnce  sync.Once
 	closeOnce sync.Once
@@ -194,6 +203,11 @@ func start(t testing.TB, mode Mode) *Bus {
 		t.Fatalf("testkeyring: starting %s private Secret Service: %v", mode, err)
 	}
 	t.Cleanup(func() {
+		// Before the log is read: a daemon that crashed is done writing.
+		b.Stop()
+		if problems := b.DaemonProblems(); len(problems) > 0 {
+			t.Errorf("testkeyring: the Secret Service failed during the test (a crash or an assertion in gnome-keyring; kage must never cause one):\n%s", strings.Join(problems, "\n"))
+		}
 		if t.Failed() {
 			// The daemon's own words, for a failure that may be its.
 			if log, err := os.ReadFile(filepath.Join(b.Dir, "gnome-keyring.log")); err == nil && len(log) > 0 {
@@ -278,6 +292,9 @@ func (b *Bus) StopSecrets() {
 }
 
 func (b *Bus) stopSecrets() {
+	if b.keyringKill != nil {
+		b.keyringKill.Store(true)
+	}
 	kill(b.keyringCmd, b.keyringDone)
 	if b.readyConn != nil {
 		b.readyConn.Close()
@@ -367,6 +384,8 @@ func (b *Bus) Close() {
 		b.secMu.Lock()
 		defer b.secMu.Unlock()
 		if b.keyringLog != nil {
+			// Kept for DaemonProblems, which a test may ask after Close.
+			b.closedLog, _ = os.ReadFile(b.keyringLog.Name())
 			b.keyringLog.Close()
 		}
 		if b.Dir != "" {
@@ -521,10 +540,17 @@ func (b *Bus) startKeyring() error {
 		return fmt.Errorf("starting gnome-keyring-daemon: %w", err)
 	}
 	done := make(chan struct{})
+	killed := new(atomic.Bool)
 	b.keyringCmd = cmd
 	b.keyringDone = done
+	b.keyringKill = killed
 	go func() {
 		cmd.Wait()
+		if !killed.Load() {
+			b.exitMu.Lock()
+			b.exits = append(b.exits, fmt.Sprintf("gnome-keyring-daemon (pid %d) exited on its own: %v", cmd.Process.Pid, cmd.ProcessState))
+			b.exitMu.Unlock()
+		}
 		close(done)
 	}()
 	return nil

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -436,4 +437,59 @@ func TestStaller(t *testing.T) {
 		t.Fatal(err)
 	}
 	store(t, b, "AFTER", "v")
+}
+
+// TestDaemonProblems: a daemon that aborts, or that logs an assertion,
+// is reported; gnome-keyring's two benign warnings and a daemon the
+// harness kills are not.
+func TestDaemonProblems(t *testing.T) {
+	Skip(t)
+	b, cleanup, err := StartEnv("", Unlocked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup()
+	if p := b.DaemonProblems(); len(p) > 0 {
+		t.Fatalf("a fresh daemon has problems: %q", p)
+	}
+	benign := "** (gnome-keyring-daemon:1): WARNING **: 17:26:43.891: asked to register item /org/freedesktop/secrets/collection/login/233, but it's already registered\n" +
+		"** (gnome-keyring-daemon:1): WARNING **: 17:30:33.515: couldn't create system prompt: GDBus.Error:org.freedesktop.DBus.Error.ServiceUnknown: The name org.gnome.keyring.SystemPrompter was not provided by any .service files\n"
+	if _, err := b.keyringLog.WriteString(benign); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CheckDaemon(); err != nil {
+		t.Fatalf("benign warnings reported: %v", err)
+	}
+	bad := "** (gnome-keyring-daemon:1): CRITICAL **: 17:31:06.880: plain_negotiate: assertion 'session' failed\n"
+	if _, err := b.keyringLog.WriteString(bad); err != nil {
+		t.Fatal(err)
+	}
+	if p := b.DaemonProblems(); len(p) != 1 || !strings.Contains(p[0], "assertion 'session' failed") {
+		t.Fatalf("problems %q, want the assertion", p)
+	}
+	// An abort: gnome-keyring's g_error raises SIGTRAP.
+	if err := b.SecretsProcess().Signal(syscall.SIGTRAP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(b.DaemonProblems()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p := b.DaemonProblems(); len(p) != 2 || !strings.Contains(p[0], "exited on its own") {
+		t.Fatalf("problems %q, want the exit and the assertion", p)
+	}
+	cleanup()
+	if p := b.DaemonProblems(); len(p) != 2 {
+		t.Fatalf("after Close: problems %q, want the same two", p)
+	}
+
+	killed, cleanup2, err := StartEnv("", Unlocked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cleanup2()
+	killed.StopSecrets()
+	if err := killed.CheckDaemon(); err != nil {
+		t.Fatalf("a daemon the harness killed is reported: %v", err)
+	}
 }

@@ -43,6 +43,11 @@ func run(m *testing.M) int {
 	// Never the user's bus: the private one, before godbus connects.
 	os.Setenv("DBUS_SESSION_BUS_ADDRESS", bus.Addr)
 	code := m.Run()
+	bus.Stop()
+	if err := bus.CheckDaemon(); err != nil {
+		fmt.Fprintf(os.Stderr, "keychaintest: %v\n", err)
+		code = 1
+	}
 	if code != 0 {
 		// The daemon's own words, for a failure that may be its.
 		if log, err := os.ReadFile(filepath.Join(bus.Dir, "gnome-keyring.log")); err == nil && len(log) > 0 {
