@@ -49,9 +49,10 @@ func (k *Keychain) Inventory(ctx context.Context) (*Inventory, error) {
 // inventory dials and lists, bounded by k.timeout, and translates errors as
 // readBatch does.
 func (k *Keychain) inventory(ctx context.Context, dial dialFunc) (*Inventory, error) {
-	// Read before listing, so that an item stored meanwhile is one the
-	// index lacks and gets its times. Doctor --fix lists again under the
-	// index lock, where nothing can come between this read and its own.
+	// Doctor uses the times only when it rebuilds the index, from a
+	// listing it makes under the index lock: the index read here is then
+	// the one it rebuilds. An index that cannot be read is rebuilt whole,
+	// so then every item needs them.
 	var indexed map[Ref]bool
 	if entries, err := k.index.Load(); err == nil {
 		indexed = make(map[Ref]bool, len(entries))
@@ -152,14 +153,18 @@ func listItems(ctx context.Context, conn *dbus.Conn, needTimes func(Ref) bool) (
 // since its Attributes were read is dropped from found.
 func readTimes(ctx context.Context, conn *dbus.Conn, found []*Item, needTimes func(Ref) bool) error {
 	var need []int // indexes in found
+	var paths []dbus.ObjectPath
 	for i, it := range found {
 		if it != nil && needTimes(Ref{Scope: it.Scope, Name: it.Name}) {
 			need = append(need, i)
+			paths = append(paths, dbus.ObjectPath(it.ID))
 		}
 	}
 	props := [2]string{"Created", "Modified"}
 	return startPipe(2*len(need), func(j int) *dbus.Call {
-		return itemProperty(ctx, conn, dbus.ObjectPath(found[need[j/2]].ID), props[j%2])
+		// From paths, not found: found loses an item deleted meanwhile,
+		// whose other time may not be sent yet.
+		return itemProperty(ctx, conn, paths[j/2], props[j%2])
 	}).wait(func(j int, c *dbus.Call) error {
 		it := found[need[j/2]]
 		if it == nil {
