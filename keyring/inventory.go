@@ -15,7 +15,10 @@ type Item struct {
 	// Name is the item's username attribute; "" when it has none.
 	Name string
 	// Created and Modified are the item's times as the keychain keeps them,
-	// to the second; zero when it does not say.
+	// to the second; zero when it does not say, and when the store's index
+	// lists the item's scope and name: the times only serve to add an item
+	// to the index, and reading them would cost more than the rest of the
+	// listing (see inventory_linux.go).
 	Created  time.Time
 	Modified time.Time
 	// ID tells apart several items stored under one scope and name (the

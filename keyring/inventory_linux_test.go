@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,11 +99,135 @@ func TestInventoryReadsNoValues(t *testing.T) {
 		t.Fatalf("inventory = %+v, %v", inv, err)
 	}
 	c := count(mon.Calls(t))
-	// Get: the collection list, the collection's Locked and Items; one
-	// GetAll per item.
-	want := map[string]int{"Get": 3, "GetAll": 5}
+	// Get: the collection list, the collection's Locked and Items; each
+	// item's Attributes, Created and Modified (no index lists them).
+	want := map[string]int{"Get": 3 + 3*5}
 	if !maps.Equal(c, want) {
 		t.Fatalf("Secret Service calls %v, want exactly %v", c, want)
+	}
+}
+
+// writeIndex makes k's index list items.
+func writeIndex(t *testing.T, k *Keychain, items []helperItem) {
+	t.Helper()
+	now := time.Now().UTC()
+	entries := make([]Entry, len(items))
+	for i, it := range items {
+		entries[i] = Entry{Scope: it.Scope, Name: it.Name, Created: now, Updated: now}
+	}
+	err := k.index.Update(context.Background(), func(_ []Entry, prepare func([]Entry) (*Pending, error)) error {
+		p, err := prepare(entries)
+		if err != nil {
+			return err
+		}
+		return p.Commit()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInventoryTimesOnlyOfUnindexed: an item the index lists is read by
+// its Attributes alone, without its times, which only an item doctor may
+// add to the index needs; the others keep theirs.
+func TestInventoryTimesOnlyOfUnindexed(t *testing.T) {
+	bus := testkeyring.Start(t)
+	begin := time.Now().Add(-time.Second)
+	items := makeItems("HALF", 6)
+	goKeyring(t, bus, "set", items)
+	k := newBatchStore(t)
+	writeIndex(t, k, items[:4])
+	mon := bus.Monitor(t)
+	mon.Calls(t)
+	inv, err := k.inventory(context.Background(), dialBus(bus.Addr, nil))
+	if err != nil || len(inv.Items) != 6 {
+		t.Fatalf("inventory = %+v, %v", inv, err)
+	}
+	indexed := map[string]bool{}
+	for _, it := range items[:4] {
+		indexed[it.Name] = true
+	}
+	for _, it := range inv.Items {
+		timed := !it.Created.IsZero() && !it.Modified.IsZero()
+		if indexed[it.Name] == timed {
+			t.Errorf("%s/%s (indexed %v) has times %v and %v", it.Scope, it.Name, indexed[it.Name], it.Created, it.Modified)
+		}
+		if timed && it.Created.Before(begin) {
+			t.Errorf("%s/%s created %v, before %v", it.Scope, it.Name, it.Created, begin)
+		}
+	}
+	// The collection list, Locked, Items, 6 Attributes, 2 × 2 times.
+	if c, want := count(mon.Calls(t)), map[string]int{"Get": 3 + 6 + 2*2}; !maps.Equal(c, want) {
+		t.Fatalf("Secret Service calls %v, want exactly %v", c, want)
+	}
+
+	// An index kage cannot read lists nothing: every item gets its times,
+	// as doctor --fix rebuilds the whole index from them.
+	if err := os.WriteFile(k.index.Path(), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inv, err = k.inventory(context.Background(), dialBus(bus.Addr, nil))
+	if err != nil || len(inv.Items) != 6 {
+		t.Fatalf("inventory = %+v, %v", inv, err)
+	}
+	for _, it := range inv.Items {
+		if it.Created.IsZero() || it.Modified.IsZero() {
+			t.Errorf("with a corrupt index, %s/%s has times %v and %v", it.Scope, it.Name, it.Created, it.Modified)
+		}
+	}
+}
+
+// slowFirst serves Properties.Get at the service and at the login
+// collection, answers the first call late, and records a call that comes
+// before it is answered.
+type slowFirst struct {
+	coll     bool
+	answered *atomic.Bool
+	overtook *atomic.Int32
+}
+
+func (s slowFirst) Get(iface, prop string) (dbus.Variant, *dbus.Error) {
+	if !s.coll {
+		time.Sleep(100 * time.Millisecond)
+		s.answered.Store(true)
+		return dbus.MakeVariant([]dbus.ObjectPath{ssLogin}), nil
+	}
+	if !s.answered.Load() {
+		s.overtook.Add(1)
+	}
+	if prop == "Locked" {
+		return dbus.MakeVariant(false), nil
+	}
+	return dbus.MakeVariant([]dbus.ObjectPath{}), nil
+}
+
+// TestInventoryFirstCallAlone: the listing's first call is answered before
+// any other is sent, as gnome-keyring 42 needs of a new client.
+func TestInventoryFirstCallAlone(t *testing.T) {
+	bus := testkeyring.StartBare(t)
+	conn, err := dbus.Connect(bus.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	svc := slowFirst{answered: new(atomic.Bool), overtook: new(atomic.Int32)}
+	coll := svc
+	coll.coll = true
+	if err := conn.Export(svc, ssPath, dbusProperties); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Export(coll, ssLogin, dbusProperties); err != nil {
+		t.Fatal(err)
+	}
+	if reply, err := conn.RequestName(ssName, dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("RequestName = %v, %v", reply, err)
+	}
+	inv, err := newBatchStore(t).inventory(context.Background(), dialBus(bus.Addr, nil))
+	if err != nil || inv.Collection != "login" || len(inv.Items) != 0 {
+		t.Fatalf("inventory = %+v, %v", inv, err)
+	}
+	if n := svc.overtook.Load(); n > 0 {
+		t.Fatalf("%d calls sent before the first was answered", n)
 	}
 }
 
