@@ -155,7 +155,7 @@ func (c command) run(b *testing.B, stdout *bytes.Buffer) time.Duration {
 	err := cmd.Run()
 	took := time.Since(start)
 	if err != nil {
-		b.Fatalf("%s %s: %v\n%s", filepath.Base(c.prog), strings.Join(c.args, " "), err, stderr.String())
+		b.Fatalf("%.300s: %v\n%.2000s", filepath.Base(c.prog)+" "+strings.Join(c.args, " "), err, stderr.String())
 	}
 	return took
 }
@@ -166,10 +166,21 @@ func (c command) run(b *testing.B, stdout *bytes.Buffer) time.Duration {
 // records the figure for the table.
 func compare(b *testing.B, name string, g goal, kage command, baseline string, base command) {
 	b.Helper()
+	compareAtMost(b, name, g, 0, kage, baseline, base)
+}
+
+// compareAtMost is compare timing at most rounds pairs (0: as many as
+// -benchtime asks), for figures whose one run takes seconds: the
+// iterations beyond do nothing.
+func compareAtMost(b *testing.B, name string, g goal, rounds int, kage command, baseline string, base command) {
+	b.Helper()
 	b.Run(name, func(b *testing.B) {
 		var out bytes.Buffer
 		var tk, tb []time.Duration
 		for b.Loop() {
+			if rounds > 0 && len(tk) >= rounds {
+				continue
+			}
 			// Alternate which goes first, so neither always runs on a
 			// cache the other warmed.
 			if len(tk)%2 == 0 {

@@ -6,7 +6,8 @@
 //
 // It connects, sends OpenSession and one SearchItems per item (attributes
 // service=kage-SCOPE, username=NAME, in the login collection) without
-// waiting between them, then reads every item found with one GetSecrets.
+// waiting between them, at most 64 waiting at once as in kage, then reads
+// every item found with one GetSecrets.
 // Unlike kage it neither looks the collection up, nor unlocks, nor bounds
 // the time, nor handles duplicates: it is a baseline, not a tool.
 package main
@@ -23,6 +24,7 @@ const (
 	ssName    = "org.freedesktop.secrets"
 	ssService = "org.freedesktop.Secret.Service"
 	ssLogin   = dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
+	window    = 64
 )
 
 type secret struct {
@@ -58,10 +60,17 @@ func run(args []string) error {
 	svc := conn.Object(ssName, "/org/freedesktop/secrets")
 	coll := conn.Object(ssName, ssLogin)
 	open := svc.Go(ssService+".OpenSession", 0, nil, "plain", dbus.MakeVariant(""))
-	searches := make([]*dbus.Call, len(args)/2)
-	for i := range searches {
+	// At most window searches wait for an answer at once, as in kage: a
+	// bus refuses a connection more than 128 calls waiting.
+	n := len(args) / 2
+	searches := make([]*dbus.Call, n)
+	search := func(i int) {
 		attrs := map[string]string{"service": "kage-" + args[2*i], "username": args[2*i+1]}
 		searches[i] = coll.Go("org.freedesktop.Secret.Collection.SearchItems", 0, nil, attrs)
+	}
+	sent := 0
+	for ; sent < n && sent < window; sent++ {
+		search(sent)
 	}
 	var ignored dbus.Variant
 	var session dbus.ObjectPath
@@ -70,10 +79,14 @@ func run(args []string) error {
 	}
 	name := map[dbus.ObjectPath]string{}
 	var paths []dbus.ObjectPath
-	for i, c := range searches {
+	for i := range searches {
 		var found []dbus.ObjectPath
-		if err := (<-c.Done).Store(&found); err != nil {
+		if err := (<-searches[i].Done).Store(&found); err != nil {
 			return err
+		}
+		if sent < n {
+			search(sent)
+			sent++
 		}
 		if len(found) > 0 {
 			name[found[0]] = args[2*i+1]
