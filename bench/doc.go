@@ -9,7 +9,12 @@
 //   - BenchmarkSecretGet: `kage secret get` of one name against minimal
 //     reading that one item;
 //   - BenchmarkHookUnchanged: the prompt hook when nothing changed, against
-//     direnv's export and hello.
+//     direnv's export and hello;
+//   - BenchmarkParallelEnv: 10 and 20 `kage env` at once over 1,000
+//     secrets against as many minimal readers at once (fanout runs the
+//     copies);
+//   - BenchmarkDoctor: `kage doctor` at 1,000 secrets against attrlist, a
+//     listing that reads only each item's Attributes.
 //
 // Each figure runs kage and its baseline in alternation in one loop, so
 // that a machine whose speed drifts slows both, and reports the medians
