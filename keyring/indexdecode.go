@@ -18,12 +18,9 @@ import (
 // been written by someone else: this is why the fast path never has to
 // decide what the file means, only to recognise the simple case.
 func decodeIndex(data []byte) (f indexFile, ok bool) {
-	// The names and scopes are cut from one copy of the file instead of
-	// allocated one by one: ten thousand entries would otherwise be twenty
-	// thousand strings for the garbage collector to chase.
-	d := indexDecoder{data: data, text: string(data)}
-	if !d.object(func(key string) bool {
-		switch key {
+	d := indexDecoder{data: data, scopes: map[string]string{}}
+	if !d.object(func(key []byte) bool {
+		switch string(key) {
 		case "version":
 			return d.version(&f.Version)
 		case "secrets":
@@ -42,8 +39,10 @@ func decodeIndex(data []byte) (f indexFile, ok bool) {
 
 type indexDecoder struct {
 	data []byte
-	text string // data, as a string
 	i    int
+	// scopes holds each scope string once: a store has thousands of
+	// secrets in a handful of scopes.
+	scopes map[string]string
 }
 
 // space skips JSON white space.
@@ -71,14 +70,14 @@ func (d *indexDecoder) next(c byte) bool {
 // object reads {"key": value, ...}; field reads the value of each key and
 // reports whether it could. A key seen twice is left to the strict decoder
 // (which keeps the last).
-func (d *indexDecoder) object(field func(key string) bool) bool {
+func (d *indexDecoder) object(field func(key []byte) bool) bool {
 	if !d.next('{') {
 		return false
 	}
 	if d.next('}') {
 		return true
 	}
-	var seen [4]string
+	var seen [4][]byte
 	n := 0
 	for {
 		d.space()
@@ -86,9 +85,9 @@ func (d *indexDecoder) object(field func(key string) bool) bool {
 		if !ok || !d.next(':') {
 			return false
 		}
-		key := d.text[start:end]
+		key := d.data[start:end]
 		for _, k := range seen[:n] {
-			if k == key {
+			if string(k) == string(key) {
 				return false
 			}
 		}
@@ -138,9 +137,26 @@ func (d *indexDecoder) str() (start, end int, ok bool) {
 func (d *indexDecoder) string(s *string) bool {
 	start, end, ok := d.str()
 	if ok {
-		*s = d.text[start:end]
+		*s = string(d.data[start:end])
 	}
 	return ok
+}
+
+// scope reads a string value into s, sharing the string with the other
+// entries of the same scope.
+func (d *indexDecoder) scope(s *string) bool {
+	start, end, ok := d.str()
+	if !ok {
+		return false
+	}
+	b := d.data[start:end]
+	if known, seen := d.scopes[string(b)]; seen {
+		*s = known
+		return true
+	}
+	*s = string(b)
+	d.scopes[*s] = *s
+	return true
 }
 
 // time reads a string value into t the way encoding/json does: by handing
@@ -192,10 +208,10 @@ func (d *indexDecoder) entries(es *[]Entry) bool {
 	for {
 		out = append(out, Entry{})
 		e := &out[len(out)-1]
-		if !d.object(func(key string) bool {
-			switch key {
+		if !d.object(func(key []byte) bool {
+			switch string(key) {
 			case "scope":
-				return d.string(&e.Scope)
+				return d.scope(&e.Scope)
 			case "name":
 				return d.string(&e.Name)
 			case "created":

@@ -2,6 +2,7 @@ package keyring
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -152,5 +153,34 @@ func TestLoadFallsBackToStrict(t *testing.T) {
 	got, err = ix.Load()
 	if err != nil || len(got) != 3 || got[0] != (Entry{Scope: "global", Name: "A"}) || got[1].Scope != "namespace:b" || got[2].Name != "ZB" {
 		t.Fatalf("Load = %+v, %v", got, err)
+	}
+}
+
+// TestDecodeIndexAllocations: one string a name, the scopes shared, and a
+// few allocations besides, whatever the size of the index. A string per
+// key or per scope would be tens of thousands more for a large store.
+func TestDecodeIndexAllocations(t *testing.T) {
+	const n = 1000
+	ix := OpenIndex(filepath.Join(t.TempDir(), "data"))
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	scopes := []string{"global", "namespace:backend", "repo:/home/u/code/api"}
+	entries := make([]Entry, n)
+	for i := range entries {
+		entries[i] = Entry{Scope: scopes[i%len(scopes)], Name: fmt.Sprintf("SECRET_%05d", i), Created: t0, Updated: t0}
+	}
+	if _, err := ix.Repair(context.Background(), func([]Entry, error) ([]Entry, error) { return entries, nil }); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(ix.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(10, func() {
+		if _, ok := decodeIndex(data); !ok {
+			t.Fatal("decodeIndex left the index kage wrote to encoding/json")
+		}
+	})
+	if limit := float64(n + 20); allocs > limit {
+		t.Errorf("decodeIndex of %d entries makes %.0f allocations, want at most %.0f", n, allocs, limit)
 	}
 }
