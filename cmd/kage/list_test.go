@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -143,4 +144,31 @@ func listJSONBefore(t *testing.T, rows []listRow) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// TestListOutputAllocations: the table and the JSON of secret list are
+// built in a few allocations whatever the number of rows; one or more a
+// row (fmt, a Replacer per cell, a growing buffer) is what made a large
+// store slow to list.
+func TestListOutputAllocations(t *testing.T) {
+	const n = 1000
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	table := [][]string{{"Name", "Scope", "Updated"}}
+	var rows []listRow
+	for i := range n {
+		name := fmt.Sprintf("SECRET_%05d", i)
+		table = append(table, []string{name, "repo:~/code/api", "3 days ago"})
+		rows = append(rows, listRow{Entry: keyring.Entry{Scope: "global", Name: name, Created: t0, Updated: t0}})
+	}
+	if allocs := testing.AllocsPerRun(10, func() { boxTable(table) }); allocs > 10 {
+		t.Errorf("boxTable of %d rows makes %.0f allocations, want at most 10", n, allocs)
+	}
+	e := &env{stdout: io.Discard}
+	if allocs := testing.AllocsPerRun(10, func() {
+		if err := writeListJSON(e, rows); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs > 5 {
+		t.Errorf("writeListJSON of %d rows makes %.0f allocations, want at most 5", n, allocs)
+	}
 }
