@@ -200,7 +200,9 @@ func (d *indexDecoder) entries(es *[]Entry) bool {
 		return false
 	}
 	// kage writes about 150 bytes an entry: one allocation for most files.
-	out := make([]Entry, 0, len(d.data)/128)
+	// Bounded, so that a file of blanks cannot make kage reserve more than
+	// it holds entries for; beyond, append grows it.
+	out := make([]Entry, 0, min(len(d.data)/128, 1<<16))
 	if d.next(']') {
 		*es = out
 		return true
