@@ -110,7 +110,7 @@ func TestListJSONAsEncoder(t *testing.T) {
 	for n := range len(awkward) + 1 {
 		var rows []listRow
 		for i := range n {
-			rows = append(rows, listRow{Entry: keyring.Entry{
+			rows = append(rows, listRow{Entry: &keyring.Entry{
 				Name: awkward[i], Scope: "repo:/x/" + awkward[(i+n)%len(awkward)],
 				Created: times[i%len(times)], Updated: times[(i+3)%len(times)],
 			}})
@@ -158,7 +158,7 @@ func TestListOutputAllocations(t *testing.T) {
 	for i := range n {
 		name := fmt.Sprintf("SECRET_%05d", i)
 		table = append(table, []string{name, "repo:~/code/api", "3 days ago"})
-		rows = append(rows, listRow{Entry: keyring.Entry{Scope: "global", Name: name, Created: t0, Updated: t0}})
+		rows = append(rows, listRow{Entry: &keyring.Entry{Scope: "global", Name: name, Created: t0, Updated: t0}})
 	}
 	if allocs := testing.AllocsPerRun(10, func() { boxTable(table) }); allocs > 10 {
 		t.Errorf("boxTable of %d rows makes %.0f allocations, want at most 10", n, allocs)

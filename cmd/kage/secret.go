@@ -246,7 +246,8 @@ func secretList(ctx context.Context, e *env, cmd *cli.Command) error {
 	scopes := map[string]*listScope{}
 	want := sc.String()
 	rows := make([]listRow, 0, len(entries))
-	for _, en := range entries {
+	for i := range entries {
+		en := &entries[i]
 		if filter && en.Scope != want {
 			continue
 		}
@@ -277,8 +278,8 @@ func secretList(ctx context.Context, e *env, cmd *cli.Command) error {
 		fmt.Fprintf(e.stderr, "kage: no secrets stored%s; add one with: kage secret set NAME\n", where)
 		return nil
 	}
-	// The cells share one array: a slice a row would be ten thousand
-	// allocations for a large store.
+	// The cells in one array, row after row: a slice a row would be ten
+	// thousand allocations for a large store.
 	cells := make([]string, 0, 3*(len(rows)+1))
 	cells = append(cells, "Name", "Scope", "Updated")
 	now := e.now()
@@ -289,21 +290,19 @@ func secretList(ctx context.Context, e *env, cmd *cli.Command) error {
 		}
 		cells = append(cells, r.Name, r.scope.display, ago(now, r.Updated))
 	}
-	table := make([][]string, len(rows)+1)
-	for i := range table {
-		table[i] = cells[3*i : 3*i+3 : 3*i+3]
-	}
 	// Written as they are: joined, or through fmt, the table of a large
 	// store would be copied twice more.
 	if _, err := io.WriteString(e.stdout, "Secrets\n=======\n\n"); err != nil {
 		return err
 	}
-	_, err = io.WriteString(e.stdout, boxTable(table))
+	_, err = io.WriteString(e.stdout, boxTableCells(3, cells))
 	return err
 }
 
+// listRow points into the entries Load returned: a copy of each would be
+// as much again for the garbage collector to scan.
 type listRow struct {
-	keyring.Entry
+	*keyring.Entry
 	scope *listScope
 }
 

@@ -13,21 +13,33 @@ import (
 // characters are shown as escapes (sanitize), which also keeps the columns
 // straight. Every row has as many cells as the header.
 func boxTable(rows [][]string) string {
-	cols := len(rows[0])
-	widths := make([]int, cols)
-	// Cell k of the table, row k/cols: one allocation each, not one a row.
-	clean := make([]string, 0, len(rows)*cols)
-	runes := make([]int, 0, len(rows)*cols)
-	extra := 0 // bytes beyond one a rune
+	cells := make([]string, 0, len(rows)*len(rows[0]))
 	for _, r := range rows {
-		for i, c := range r {
-			c = sanitize(oneLine(c))
-			n := utf8.RuneCountInString(c)
-			clean = append(clean, c)
-			runes = append(runes, n)
-			widths[i] = max(widths[i], n)
-			extra += len(c) - n
+		cells = append(cells, r...)
+	}
+	return boxTableCells(len(rows[0]), cells)
+}
+
+// boxTableCells is boxTable for the cells of cols columns in one slice, row
+// after row, as secret list builds them for a large store.
+func boxTableCells(cols int, cells []string) string {
+	rows := len(cells) / cols
+	widths := make([]int, cols)
+	runes := make([]int, len(cells))
+	// cells itself until a cell needs cleaning, which few tables have.
+	clean, copied := cells, false
+	extra := 0 // bytes beyond one a rune
+	for k, c := range cells {
+		if s := sanitize(oneLine(c)); s != c {
+			if !copied {
+				clean, copied = append([]string(nil), cells...), true
+			}
+			clean[k], c = s, s
 		}
+		n := utf8.RuneCountInString(c)
+		runes[k] = n
+		widths[k%cols] = max(widths[k%cols], n)
+		extra += len(c) - n
 	}
 	// The output's size, so that a large table is not copied as it grows:
 	// a row is "│", then " cell padding │" a cell, the bars three bytes;
@@ -38,7 +50,7 @@ func boxTable(rows [][]string) string {
 		line += 3 * (w + 3)
 	}
 	var b strings.Builder
-	b.Grow(len(rows)*row + extra + 3*line)
+	b.Grow(rows*row + extra + 3*line)
 	drawLine := func(l, m, r string) {
 		b.WriteString(l)
 		for i, w := range widths {
@@ -67,7 +79,7 @@ func boxTable(rows [][]string) string {
 	drawLine("┌", "┬", "┐")
 	drawRow(0)
 	drawLine("├", "┼", "┤")
-	for j := 1; j < len(rows); j++ {
+	for j := 1; j < rows; j++ {
 		drawRow(j)
 	}
 	drawLine("└", "┴", "┘")
