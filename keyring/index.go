@@ -54,13 +54,20 @@ func (ix *Index) Path() string { return filepath.Join(ix.dir, IndexFile) }
 // Load reads the entries, sorted by name then scope. A missing file is an
 // empty index. Readers take no lock: writers replace the file atomically.
 func (ix *Index) Load() ([]Entry, error) {
-	var f indexFile
-	exists, err := atomicfile.ReadJSON(ix.Path(), &f)
+	data, exists, err := atomicfile.Read(ix.Path())
 	if err != nil {
 		return nil, &IndexError{Path: ix.Path(), Msg: err.Error()}
 	}
 	if !exists {
 		return nil, nil
+	}
+	f, ok := decodeIndex(data)
+	if !ok {
+		// Not as kage writes it: the strict decoder decides, and says
+		// what is wrong.
+		if err := atomicfile.DecodeJSON(data, &f); err != nil {
+			return nil, &IndexError{Path: ix.Path(), Msg: err.Error()}
+		}
 	}
 	if f.Version != indexVersion {
 		return nil, &IndexError{Path: ix.Path(), Msg: fmt.Sprintf("has version %d; this kage reads version %d", f.Version, indexVersion)}
@@ -70,7 +77,9 @@ func (ix *Index) Load() ([]Entry, error) {
 			return nil, &IndexError{Path: ix.Path(), Msg: "is corrupt: an entry lacks its scope or name"}
 		}
 	}
-	sortEntries(f.Secrets)
+	if !sorted(f.Secrets) {
+		sortEntries(f.Secrets)
+	}
 	return f.Secrets, nil
 }
 
@@ -199,6 +208,17 @@ func sortEntries(es []Entry) {
 		}
 		return es[i].Scope < es[j].Scope
 	})
+}
+
+// sorted tells entries sortEntries would not reorder; kage writes them
+// sorted, and checking costs a fraction of sorting.
+func sorted(es []Entry) bool {
+	for i := 1; i < len(es); i++ {
+		if a, b := &es[i-1], &es[i]; a.Name > b.Name || a.Name == b.Name && a.Scope > b.Scope {
+			return false
+		}
+	}
+	return true
 }
 
 // find returns the position of scope/name in es, or -1.

@@ -103,6 +103,11 @@ func useColor(w io.Writer) bool {
 
 // oneLine keeps a message on one line whatever a lower layer put in it.
 func oneLine(s string) string {
+	if strings.IndexByte(s, '\n') < 0 && strings.IndexByte(s, '\r') < 0 {
+		// Tables call it on every cell: building a Replacer costs far more
+		// than the look.
+		return s
+	}
 	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 }
 

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/keyring"
@@ -239,20 +241,31 @@ func secretList(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	var rows []listRow
-	for _, en := range entries {
-		if filter && en.Scope != sc.String() {
+	// A store holds thousands of secrets in a handful of scopes: each
+	// scope is checked, and later displayed, once, not once per secret.
+	scopes := map[string]*listScope{}
+	want := sc.String()
+	rows := make([]listRow, 0, len(entries))
+	for i := range entries {
+		en := &entries[i]
+		if filter && en.Scope != want {
 			continue
 		}
-		if _, ok := subscription.FromScope(en.Scope); ok {
-			// Subscription keys are listed by kage subscription list.
+		ls := scopes[en.Scope]
+		if ls == nil {
+			ls = &listScope{}
+			if _, ok := subscription.FromScope(en.Scope); ok {
+				// Subscription keys are listed by kage subscription list.
+				ls.skip = true
+			} else if ls.scope, err = scope.FromCanonical(en.Scope); err != nil {
+				return withHint(fmt.Errorf("the index holds an invalid scope %q: %w", en.Scope, err), "the index was edited by hand: fix or remove that entry")
+			}
+			scopes[en.Scope] = ls
+		}
+		if ls.skip {
 			continue
 		}
-		s, err := scope.FromCanonical(en.Scope)
-		if err != nil {
-			return withHint(fmt.Errorf("the index holds an invalid scope %q: %w", en.Scope, err), "the index was edited by hand: fix or remove that entry")
-		}
-		rows = append(rows, listRow{Entry: en, scope: s})
+		rows = append(rows, listRow{Entry: en, scope: ls})
 	}
 	if cmd.Bool("json") {
 		return writeListJSON(e, rows)
@@ -265,17 +278,39 @@ func secretList(ctx context.Context, e *env, cmd *cli.Command) error {
 		fmt.Fprintf(e.stderr, "kage: no secrets stored%s; add one with: kage secret set NAME\n", where)
 		return nil
 	}
-	table := [][]string{{"Name", "Scope", "Updated"}}
+	// The cells in one array, row after row: a slice a row would be ten
+	// thousand allocations for a large store.
+	cells := make([]string, 0, 3*(len(rows)+1))
+	cells = append(cells, "Name", "Scope", "Updated")
+	now := e.now()
 	for _, r := range rows {
-		table = append(table, []string{r.Name, r.scope.Display(), ago(e.now(), r.Updated)})
+		if r.scope.display == "" {
+			// Display looks up the home folder and resolves its links.
+			r.scope.display = r.scope.scope.Display()
+		}
+		cells = append(cells, r.Name, r.scope.display, ago(now, r.Updated))
 	}
-	_, err = fmt.Fprint(e.stdout, "Secrets\n=======\n\n"+boxTable(table))
+	// Written as they are: joined, or through fmt, the table of a large
+	// store would be copied twice more.
+	if _, err := io.WriteString(e.stdout, "Secrets\n=======\n\n"); err != nil {
+		return err
+	}
+	_, err = io.WriteString(e.stdout, boxTableCells(3, cells))
 	return err
 }
 
+// listRow points into the entries Load returned: a copy of each would be
+// as much again for the garbage collector to scan.
 type listRow struct {
-	keyring.Entry
-	scope scope.Scope
+	*keyring.Entry
+	scope *listScope
+}
+
+// listScope is what secret list learns of one scope string of the index.
+type listScope struct {
+	skip    bool
+	scope   scope.Scope
+	display string
 }
 
 // boundRefs returns where name's value can come from in context c, best
@@ -311,24 +346,78 @@ func boundRefs(ctx context.Context, e *env, store keyring.Store, c *scope.Contex
 	return refs, nil
 }
 
+// writeListJSON prints rows as encoding/json's Encoder with a two-space
+// indent prints them, built by hand: for a large store the encoder cost
+// more than everything else secret list does.
 func writeListJSON(e *env, rows []listRow) error {
-	type item struct {
-		Name    string `json:"name"`
-		Scope   string `json:"scope"`
-		Created string `json:"created"`
-		Updated string `json:"updated"`
+	if len(rows) == 0 {
+		_, err := io.WriteString(e.stdout, "[]\n")
+		return err
 	}
-	out := []item{}
-	for _, r := range rows {
-		out = append(out, item{Name: r.Name, Scope: r.Scope,
-			Created: r.Created.UTC().Format(timeJSON), Updated: r.Updated.UTC().Format(timeJSON)})
+	// About 150 bytes a row besides the name and scope.
+	b := make([]byte, 0, len(rows)*(160+len(rows[0].Name)+len(rows[0].Scope)))
+	b = append(b, '[')
+	for i, r := range rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "\n  {\n    \"name\": "...)
+		b = appendJSONString(b, r.Name)
+		b = append(b, ",\n    \"scope\": "...)
+		b = appendJSONString(b, r.Scope)
+		b = append(b, ",\n    \"created\": \""...)
+		b = appendTimeJSON(b, r.Created)
+		b = append(b, "\",\n    \"updated\": \""...)
+		b = appendTimeJSON(b, r.Updated)
+		b = append(b, "\"\n  }"...)
 	}
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	b = append(b, "\n]\n"...)
+	_, err := e.stdout.Write(b)
+	return err
+}
+
+// appendJSONString appends s as encoding/json writes it: printable ASCII
+// other than " \ < > & as it is, anything else through encoding/json, so
+// that escapes stay exactly its own.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 const timeJSON = "2006-01-02T15:04:05Z"
+
+// appendTimeJSON appends t in UTC as timeJSON formats it, digit by digit:
+// Format parses its layout on every call, which for two times a secret was
+// a tenth of kage secret list --json.
+func appendTimeJSON(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, timeJSON)
+	}
+	hour, minute, second := t.Clock()
+	two := func(b []byte, n int) []byte { return append(b, byte('0'+n/10), byte('0'+n%10)) }
+	b = two(b, year/100)
+	b = two(b, year%100)
+	b = append(b, '-')
+	b = two(b, int(month))
+	b = append(b, '-')
+	b = two(b, day)
+	b = append(b, 'T')
+	b = two(b, hour)
+	b = append(b, ':')
+	b = two(b, minute)
+	b = append(b, ':')
+	b = two(b, second)
+	return append(b, 'Z')
+}
 
 func secretDelete(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err := wantArgs(cmd, 1, "NAME"); err != nil {

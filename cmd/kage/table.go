@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -11,44 +11,78 @@ import (
 // kage's list output is documented. Cells name scopes, repository paths
 // and keychain items, which someone else may have chosen: their control
 // characters are shown as escapes (sanitize), which also keeps the columns
-// straight.
+// straight. Every row has as many cells as the header.
 func boxTable(rows [][]string) string {
-	widths := make([]int, len(rows[0]))
-	clean := make([][]string, len(rows))
-	for j, r := range rows {
-		clean[j] = make([]string, len(r))
-		for i, c := range r {
-			c = sanitize(oneLine(c))
-			clean[j][i] = c
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
-		}
+	cells := make([]string, 0, len(rows)*len(rows[0]))
+	for _, r := range rows {
+		cells = append(cells, r...)
 	}
-	rows = clean
+	return boxTableCells(len(rows[0]), cells)
+}
+
+// boxTableCells is boxTable for the cells of cols columns in one slice, row
+// after row, as secret list builds them for a large store.
+func boxTableCells(cols int, cells []string) string {
+	rows := len(cells) / cols
+	widths := make([]int, cols)
+	runes := make([]int, len(cells))
+	// cells itself until a cell needs cleaning, which few tables have.
+	clean, copied := cells, false
+	extra := 0 // bytes beyond one a rune
+	for k, c := range cells {
+		if s := sanitize(oneLine(c)); s != c {
+			if !copied {
+				clean, copied = append([]string(nil), cells...), true
+			}
+			clean[k], c = s, s
+		}
+		n := utf8.RuneCountInString(c)
+		runes[k] = n
+		widths[k%cols] = max(widths[k%cols], n)
+		extra += len(c) - n
+	}
+	// The output's size, so that a large table is not copied as it grows:
+	// a row is "│", then " cell padding │" a cell, the bars three bytes;
+	// a line is three bytes a rune.
+	row, line := 4, 4
+	for _, w := range widths {
+		row += w + 5
+		line += 3 * (w + 3)
+	}
 	var b strings.Builder
-	line := func(l, m, r string) {
+	b.Grow(rows*row + extra + 3*line)
+	drawLine := func(l, m, r string) {
 		b.WriteString(l)
 		for i, w := range widths {
 			if i > 0 {
 				b.WriteString(m)
 			}
-			b.WriteString(strings.Repeat("─", w+2))
+			for range w + 2 {
+				b.WriteString("─")
+			}
 		}
-		b.WriteString(r + "\n")
+		b.WriteString(r)
+		b.WriteByte('\n')
 	}
-	row := func(cells []string) {
+	drawRow := func(j int) {
 		b.WriteString("│")
-		for i, c := range cells {
-			fmt.Fprintf(&b, " %s%s │", c, strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)))
+		for i := range cols {
+			b.WriteByte(' ')
+			b.WriteString(clean[j*cols+i])
+			for range widths[i] - runes[j*cols+i] + 1 {
+				b.WriteByte(' ')
+			}
+			b.WriteString("│")
 		}
-		b.WriteString("\n")
+		b.WriteByte('\n')
 	}
-	line("┌", "┬", "┐")
-	row(rows[0])
-	line("├", "┼", "┤")
-	for _, r := range rows[1:] {
-		row(r)
+	drawLine("┌", "┬", "┐")
+	drawRow(0)
+	drawLine("├", "┼", "┤")
+	for j := 1; j < rows; j++ {
+		drawRow(j)
 	}
-	line("└", "┴", "┘")
+	drawLine("└", "┴", "┘")
 	return b.String()
 }
 
@@ -59,7 +93,7 @@ func ago(now, t time.Time) string {
 		if n == 1 {
 			return "1 " + unit + " ago"
 		}
-		return fmt.Sprintf("%d %ss ago", n, unit)
+		return strconv.Itoa(n) + " " + unit + "s ago"
 	}
 	switch {
 	case d < time.Minute:

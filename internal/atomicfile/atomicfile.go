@@ -176,32 +176,49 @@ func checkMode(m os.FileMode) error {
 // the file must pass CheckPlain. exists is false for a missing file. The
 // error reads after the file's path, as CheckPlain's does.
 func ReadJSON(path string, v any) (exists bool, err error) {
+	data, exists, err := Read(path)
+	if err != nil || !exists {
+		return exists, err
+	}
+	return true, DecodeJSON(data, v)
+}
+
+// Read returns the content of the state file at path, which must pass
+// CheckPlain; exists is false for a missing file. It is ReadJSON's read,
+// for a caller that parses the data itself; the error reads after the
+// file's path, as CheckPlain's does.
+func Read(path string) (data []byte, exists bool, err error) {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		// The common case on every prompt: one call, no open.
-		return false, nil
+		return nil, false, nil
 	}
 	if err == nil {
 		if err := checkMode(fi.Mode()); err != nil {
-			return true, err
+			return nil, true, err
 		}
 	}
-	data, err := os.ReadFile(path)
+	data, err = os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return true, errors.New("cannot be read: " + PathErr(err))
+		return nil, true, errors.New("cannot be read: " + PathErr(err))
 	}
+	return data, true, nil
+}
+
+// DecodeJSON is ReadJSON's decoding of data, read by Read, into v.
+func DecodeJSON(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return true, errors.New("is corrupt: " + err.Error())
+		return errors.New("is corrupt: " + err.Error())
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return true, errors.New("is corrupt: data after the JSON object")
+		return errors.New("is corrupt: data after the JSON object")
 	}
-	return true, nil
+	return nil
 }
 
 // SyncDir makes a rename durable; failure only weakens durability, so it is
