@@ -387,6 +387,10 @@ type File struct {
 	pass  []byte   // the passphrase once given, so one command asks once
 	keys  [][]byte // the MAC keys, derived once
 	canon string   // path, canonical: the generation record's key
+	// last is the version of the file this File last decrypted or wrote,
+	// so that a command's List, GetMany and Set open the file once. It
+	// lives in memory only, as long as the File: one command.
+	last *decoded
 }
 
 // NewFile returns the file store kept in path, encrypted with key. It
@@ -513,12 +517,9 @@ func (f *File) Set(ctx context.Context, scope, name string, value []byte) error 
 	}
 	return f.update(ctx, func(secrets []fileSecret) ([]fileSecret, error) {
 		now := f.now().UTC()
-		// Marshalled before Set returns: no copy is needed to keep the
-		// caller's later changes to value out.
-		v := value
-		if v == nil {
-			v = []byte{}
-		}
+		// A copy: the version written stays in f.last, where the
+		// caller's later changes to value must not reach it.
+		v := append([]byte{}, value...)
 		if i := findSecret(secrets, scope, name); i >= 0 {
 			secrets[i].Value = v
 			secrets[i].Updated = now
@@ -530,12 +531,12 @@ func (f *File) Set(ctx context.Context, scope, name string, value []byte) error 
 
 // Get returns one value.
 func (f *File) Get(ctx context.Context, scope, name string) ([]byte, error) {
-	secrets, err := f.read(ctx)
+	l, err := f.read(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if i := findSecret(secrets, scope, name); i >= 0 {
-		return secrets[i].Value, nil
+	if i, ok := l.index[Ref{Scope: scope, Name: name}]; ok {
+		return bytes.Clone(l.secrets[i].Value), nil
 	}
 	return nil, &NotFoundError{Scope: scope, Name: name}
 }
@@ -555,28 +556,31 @@ func (f *File) Delete(ctx context.Context, scope, name string) error {
 // List decrypts the file and returns every secret's metadata, sorted by
 // name then scope.
 func (f *File) List(ctx context.Context) ([]Entry, error) {
-	secrets, err := f.read(ctx)
+	l, err := f.read(ctx)
 	if err != nil {
 		return nil, err
 	}
-	entries := make([]Entry, len(secrets))
-	for i, s := range secrets {
+	entries := make([]Entry, len(l.secrets))
+	for i, s := range l.secrets {
 		entries[i] = Entry{Scope: s.Scope, Name: s.Name, Created: s.Created, Updated: s.Updated}
 	}
 	sortEntries(entries)
 	return entries, nil
 }
 
-// GetMany decrypts the file once for all refs.
+// GetMany reads the file once for all refs; after List on the same File,
+// it decrypts nothing more unless the file changed.
 func (f *File) GetMany(ctx context.Context, refs []Ref) (map[Ref][]byte, error) {
-	secrets, err := f.read(ctx)
+	l, err := f.read(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make(map[Ref][]byte, len(refs))
 	for _, r := range refs {
-		if i := findSecret(secrets, r.Scope, r.Name); i >= 0 {
-			out[r] = secrets[i].Value
+		if i, ok := l.index[r]; ok {
+			// Copies: a caller that wipes a value after use must not
+			// wipe the one f.last keeps.
+			out[r] = bytes.Clone(l.secrets[i].Value)
 		}
 	}
 	return out, nil
@@ -586,21 +590,21 @@ func (f *File) GetMany(ctx context.Context, refs []Ref) (map[Ref][]byte, error) 
 // atomically, so a reader sees one version or the next, whole. A file that
 // is not authentic or older than the record is an error; a newer one than
 // the record brings the record forward.
-func (f *File) read(ctx context.Context) ([]fileSecret, error) {
+func (f *File) read(ctx context.Context) (loaded, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return loaded{}, err
 	}
 	l, err := f.load()
 	if err != nil {
-		return nil, err
+		return loaded{}, err
 	}
 	if l.distrust != nil {
-		return nil, l.distrust
+		return loaded{}, l.distrust
 	}
 	if l.exists && l.store != "" && (!l.seenOK || l.gen > l.seen.Generation) {
 		f.rememberRead(seenRecord{Store: l.store, Generation: l.gen})
 	}
-	return l.secrets, nil
+	return l, nil
 }
 
 // update runs fn on the current secrets under the lock and writes what it
@@ -623,7 +627,9 @@ func (f *File) update(ctx context.Context, fn func([]fileSecret) ([]fileSecret, 
 	if l.distrust != nil {
 		return l.distrust
 	}
-	secrets, err := fn(l.secrets)
+	// fn changes what it is given in place: a copy, since l.secrets may
+	// be f.last's, which must keep showing the file as it is on disk.
+	secrets, err := fn(slices.Clone(l.secrets))
 	if err != nil {
 		return err
 	}
@@ -643,10 +649,13 @@ func (f *File) lock(ctx context.Context) (unlock func(), err error) {
 	return unlock, nil
 }
 
-// loaded is one version of the file as load found it.
+// loaded is one version of the file as load found it. secrets and index
+// may be shared with f.last: never change them.
 type loaded struct {
 	secrets []fileSecret
-	exists  bool
+	// index is each secret's position in secrets.
+	index  map[Ref]int
+	exists bool
 	// store and gen are the file's store ID and generation; for a missing
 	// file, the record's, so the next write continues the store.
 	store string
@@ -683,17 +692,65 @@ func (f *File) loadFor(accept bool) (loaded, error) {
 		return l, f.unreadable(err)
 	}
 	l.exists = true
-	ids, err := f.identities()
+	d, err := f.decode(raw)
 	if err != nil {
 		return l, err
 	}
+	l.secrets, l.index, l.store, l.gen = d.secrets, d.index, d.store, d.gen
+	l.distrust = d.forged
+	if l.distrust == nil {
+		l.distrust = f.fresh(l, d.legacy)
+	}
+	return l, nil
+}
+
+// decoded is one exact ciphertext of the file, decrypted, parsed and
+// checked: all that depends on its bytes alone, never on the generation
+// record. It is not changed once made.
+type decoded struct {
+	raw     []byte
+	secrets []fileSecret
+	index   map[Ref]int
+	store   string
+	gen     uint64
+	legacy  bool
+	// forged is why the identity does not vouch for the file (no MAC, or
+	// a wrong one); nil when it does, and for a passphrase.
+	forged error
+}
+
+// decode decrypts, parses and checks raw, the file's bytes, or returns
+// f.last if raw is byte for byte the ciphertext f.last came from. That is
+// as strong as decrypting again: the same bytes under the same key are the
+// same plaintext and the same MAC verdict. What depends on more than the
+// bytes, the generation record, each load reads and checks afresh (fresh).
+// So kage env's List then GetMany, or import's List then Set, decrypt once.
+//
+// Every load still reads the file, and a file replaced in between — by a
+// writer's newer version or by an attacker — is other bytes: decrypted and
+// checked in full, as any read is. Keeping the first version for the rest
+// of the command would serve it names and values from one checked version
+// whatever is put in place meanwhile, but a File cannot tell where a
+// command ends, and one that outlives it (a library's, or doctor's across
+// a repair) must see what other writers stored since.
+func (f *File) decode(raw []byte) (*decoded, error) {
+	f.mu.Lock()
+	last := f.last
+	f.mu.Unlock()
+	if last != nil && bytes.Equal(last.raw, raw) {
+		return last, nil
+	}
+	ids, err := f.identities()
+	if err != nil {
+		return nil, err
+	}
 	r, err := age.Decrypt(bytes.NewReader(raw), ids...)
 	if err != nil {
-		return l, f.decryptError(err)
+		return nil, f.decryptError(err)
 	}
 	plain, err := io.ReadAll(r)
 	if err != nil {
-		return l, f.corrupt("is truncated or damaged: "+err.Error(), err)
+		return nil, f.corrupt("is truncated or damaged: "+err.Error(), err)
 	}
 	env, inPayload, err := parseEnvelope(plain)
 	if err != nil {
@@ -701,45 +758,59 @@ func (f *File) loadFor(accept bool) (loaded, error) {
 		if inPayload {
 			where = "decrypts but its payload "
 		}
-		return l, f.corrupt(where+jsonProblem(err), err)
+		return nil, f.corrupt(where+jsonProblem(err), err)
 	}
-	legacy := false
+	d := &decoded{raw: raw}
 	switch env.version {
 	case legacyVersion:
 		if env.hasPayload || env.hasMACs {
-			return l, f.corrupt("decrypts but is not kage's format: version 1 has no payload", nil)
+			return nil, f.corrupt("decrypts but is not kage's format: version 1 has no payload", nil)
 		}
-		legacy = true
-		l.secrets = env.secrets
+		d.legacy = true
+		d.secrets = env.secrets
 	case fileVersion:
 		if env.hasSecrets || !env.hasPayload {
-			return l, f.corrupt("decrypts but is not kage's format: version 2 keeps its secrets in its payload", nil)
+			return nil, f.corrupt("decrypts but is not kage's format: version 2 keeps its secrets in its payload", nil)
 		}
 		if !validStoreID(env.p.Store) {
-			return l, f.corrupt("decrypts but has no valid store ID", nil)
+			return nil, f.corrupt("decrypts but has no valid store ID", nil)
 		}
-		l.secrets, l.store, l.gen = env.p.Secrets, env.p.Store, env.p.Generation
+		d.secrets, d.store, d.gen = env.p.Secrets, env.p.Store, env.p.Generation
 	default:
-		return l, &FileError{Path: f.path, Msg: fmt.Sprintf("has version %d; this kage reads version %d", env.version, fileVersion), Fix: "use the kage that wrote it; this one never writes over it"}
+		return nil, &FileError{Path: f.path, Msg: fmt.Sprintf("has version %d; this kage reads version %d", env.version, fileVersion), Fix: "use the kage that wrote it; this one never writes over it"}
 	}
-	for i, s := range l.secrets {
+	// The index is built as the entries are checked: a second entry for a
+	// ref is found in constant time, not by a scan of those before it.
+	d.index = make(map[Ref]int, len(d.secrets))
+	for i, s := range d.secrets {
+		ref := Ref{Scope: s.Scope, Name: s.Name}
+		_, twice := d.index[ref]
 		switch {
 		case s.Scope == "" || s.Name == "":
-			return l, f.corrupt("decrypts but an entry lacks its scope or name", nil)
+			return nil, f.corrupt("decrypts but an entry lacks its scope or name", nil)
 		case s.Value == nil:
-			return l, f.corrupt(fmt.Sprintf("decrypts but %s in %s has no value", quoteText(s.Name), quoteText(s.Scope)), nil)
-		case findSecret(l.secrets[:i], s.Scope, s.Name) >= 0:
-			return l, f.corrupt(fmt.Sprintf("decrypts but holds %s in %s twice", quoteText(s.Name), quoteText(s.Scope)), nil)
+			return nil, f.corrupt(fmt.Sprintf("decrypts but %s in %s has no value", quoteText(s.Name), quoteText(s.Scope)), nil)
+		case twice:
+			return nil, f.corrupt(fmt.Sprintf("decrypts but holds %s in %s twice", quoteText(s.Name), quoteText(s.Scope)), nil)
 		}
+		d.index[ref] = i
 	}
-	l.distrust = f.trust(l, legacy, env)
-	return l, nil
+	d.forged = f.authentic(d.legacy, env)
+	f.keep(d)
+	return d, nil
 }
 
-// trust says why a file that decrypts may not be used as it is: no MAC
-// from the identity (a passphrase file needs none: only the passphrase
-// writes it), or older than the record.
-func (f *File) trust(l loaded, legacy bool, env envelope) error {
+// keep makes d the version of the file this File knows.
+func (f *File) keep(d *decoded) {
+	f.mu.Lock()
+	f.last = d
+	f.mu.Unlock()
+}
+
+// authentic says why a file that decrypts may not be used as it is
+// because the identity does not vouch for it: no MAC from the identity (a
+// passphrase file needs none: only the passphrase writes it).
+func (f *File) authentic(legacy bool, env envelope) error {
 	if f.key.Passphrase == nil {
 		if legacy {
 			return &FileError{Path: f.path, Msg: "has no proof that kage wrote it: an older kage wrote it, or someone who has only its public key (age1…) forged it", Fix: fixAccept, Err: ErrNotAuthentic}
@@ -748,6 +819,12 @@ func (f *File) trust(l loaded, legacy bool, env envelope) error {
 			return &FileError{Path: f.path, Msg: "was not written by kage with this identity: it decrypts, but its MAC does not match (someone who has only the public key, age1…, can write such a file)", Fix: fixAccept, Err: errors.Join(ErrNotAuthentic, err)}
 		}
 	}
+	return nil
+}
+
+// fresh says why an authentic file may not be used as it is: older than
+// the record, or another store.
+func (f *File) fresh(l loaded, legacy bool) error {
 	if !l.seenOK {
 		return nil
 	}
@@ -877,6 +954,8 @@ func (f *File) write(ctx context.Context, l loaded, secrets []fileSecret, force 
 	if err != nil {
 		return 0, err
 	}
+	// Sorted in a copy: secrets may be f.last's (Accept's are).
+	secrets = slices.Clone(secrets)
 	slices.SortFunc(secrets, func(a, b fileSecret) int {
 		return cmpRef(a.Name, a.Scope, b.Name, b.Scope)
 	})
@@ -919,9 +998,13 @@ func (f *File) write(ctx context.Context, l loaded, secrets []fileSecret, force 
 	if plain.Len() > maxFileSize-maxFileSize/64 {
 		return 0, &FileError{Path: f.path, Msg: fmt.Sprintf("would grow past %s; kage reads no larger secrets file", safefile.Size(maxFileSize)), Fix: "delete secrets you no longer need"}
 	}
+	// The ciphertext is kept too (it is no secret), so that this File's
+	// next load knows the file it wrote without decrypting it.
+	var cipher bytes.Buffer
 	tmp, err := writeTemp(f.path, "secrets file "+f.path, func(out io.Writer) error {
+		cipher.Reset()
 		// Encrypted on its way to the disk: no plain text ever is.
-		buf := bufio.NewWriter(out)
+		buf := bufio.NewWriter(io.MultiWriter(out, &cipher))
 		w, err := age.Encrypt(buf, recipients...)
 		if err != nil {
 			return err
@@ -942,6 +1025,17 @@ func (f *File) write(ctx context.Context, l loaded, secrets []fileSecret, force 
 		return 0, fmt.Errorf("replace secrets file %s: %s", f.path, pathErr(err))
 	}
 	syncDir(filepath.Dir(f.path))
+	if f.opensOwn(recipients) {
+		index := make(map[Ref]int, len(secrets))
+		for i, s := range secrets {
+			index[Ref{Scope: s.Scope, Name: s.Name}] = i
+		}
+		f.keep(&decoded{raw: cipher.Bytes(), secrets: secrets, index: index, store: store, gen: gen})
+	} else {
+		// Recipients that leave out the identity make a file this File
+		// cannot read back: the next load must find that out, as before.
+		f.keep(nil)
+	}
 	// After the rename, never before: a record ahead of the file would
 	// make a reader take the current file for a rolled-back one. A
 	// failure here leaves the record behind, which the next read of this
@@ -971,6 +1065,28 @@ func (f *File) identities() ([]age.Identity, error) {
 		return nil, err
 	}
 	return []age.Identity{id}, nil
+}
+
+// opensOwn reports whether a file encrypted to recipients is one f's key
+// decrypts: a passphrase always opens what it encrypted, an identity only
+// what was encrypted to its own recipient.
+func (f *File) opensOwn(recipients []age.Recipient) bool {
+	if f.key.Passphrase != nil {
+		return true
+	}
+	k, err := identityKey(f.key.Identities, f.key.Source)
+	if err != nil {
+		return false
+	}
+	for _, own := range k.Recipients {
+		o, ok := own.(fmt.Stringer)
+		for _, r := range recipients {
+			if s, sok := r.(fmt.Stringer); ok && sok && s.String() == o.String() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // recipients returns what a write encrypts to.

@@ -1304,3 +1304,157 @@ func TestFileSeenKeyCanonical(t *testing.T) {
 		t.Fatalf("the old copy opened by the real path: %v", err)
 	}
 }
+
+// countingIdentity is an X25519 identity that counts the files it is asked
+// to open: one Unwrap per decryption.
+type countingIdentity struct {
+	*age.X25519Identity
+	n *atomic.Int32
+}
+
+func (c countingIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	c.n.Add(1)
+	return c.X25519Identity.Unwrap(stanzas)
+}
+
+func countingKey(t *testing.T) (keyring.FileKey, *atomic.Int32) {
+	t.Helper()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := new(atomic.Int32)
+	return keyring.FileKey{Identities: []age.Identity{countingIdentity{id, n}}, Recipients: []age.Recipient{id.Recipient()}}, n
+}
+
+// TestFileDecryptsOncePerCommand: kage env lists the store, then reads the
+// winners' values; kage secret import lists, then writes. One File, as one
+// command has, decrypts the file once for all of it while the file stays
+// what it was.
+func TestFileDecryptsOncePerCommand(t *testing.T) {
+	path := filepath.Join(t.TempDir(), keyring.FileName)
+	key, decrypts := countingKey(t)
+	for _, name := range []string{"A", "B", "C"} {
+		if err := keyring.NewFile(path, key).Set(bg, "global", name, []byte("value of "+name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	decrypts.Store(0)
+	f := keyring.NewFile(path, key)
+	entries, err := f.List(bg)
+	if err != nil || len(entries) != 3 {
+		t.Fatalf("List = %v, %v", entries, err)
+	}
+	refs := []keyring.Ref{entries[0].Ref(), entries[2].Ref(), {Scope: "global", Name: "ABSENT"}}
+	got, err := f.GetMany(bg, refs)
+	if err != nil || len(got) != 2 || string(got[refs[0]]) != "value of A" || string(got[refs[1]]) != "value of C" {
+		t.Fatalf("GetMany = %q, %v", got, err)
+	}
+	if v, err := f.Get(bg, "global", "B"); err != nil || string(v) != "value of B" {
+		t.Fatalf("Get = %q, %v", v, err)
+	}
+	if n := decrypts.Load(); n != 1 {
+		t.Errorf("List, GetMany and Get on one File decrypted the file %d times, want 1", n)
+	}
+
+	// A write re-reads the file under its lock, but finds the bytes it
+	// decrypted: nothing to decrypt again.
+	decrypts.Store(0)
+	if err := f.Set(bg, "global", "D", []byte("value of D")); err != nil {
+		t.Fatal(err)
+	}
+	if n := decrypts.Load(); n != 0 {
+		t.Errorf("Set after List decrypted the file %d more times, want 0", n)
+	}
+	if v, err := keyring.NewFile(path, key).Get(bg, "global", "A"); err != nil || string(v) != "value of A" {
+		t.Fatalf("after Set, a new File reads A = %q, %v", v, err)
+	}
+}
+
+// TestFileKeptVersionNeverStale: what a File keeps of the version it read
+// never stands in for another version on disk. A write under the lock
+// builds on what another writer stored meanwhile; a read sees it; an
+// older copy put back, or a forgery, is refused by the File that had read
+// the newer one, as by a new one.
+func TestFileKeptVersionNeverStale(t *testing.T) {
+	key := newIdentityKey(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, keyring.FileName)
+	seen := filepath.Join(t.TempDir(), keyring.SeenFileName)
+	open := func() *keyring.File { return keyring.NewFile(path, key).WithSeenFile(seen) }
+	if err := open().Set(bg, "global", "A", []byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(path)
+
+	f := open()
+	if _, err := f.List(bg); err != nil {
+		t.Fatal(err)
+	}
+	if err := open().Set(bg, "global", "B", []byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Set(bg, "global", "C", []byte("c")); err != nil {
+		t.Fatal(err)
+	}
+	es, err := open().List(bg)
+	if err != nil || len(es) != 3 {
+		t.Fatalf("after a write on a File that had read an older version: %v, %v; want A, B and C", es, err)
+	}
+	if err := open().Set(bg, "global", "A", []byte("rotated")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := f.Get(bg, "global", "A"); err != nil || string(v) != "rotated" {
+		t.Fatalf("Get after another writer rotated A = %q, %v", v, err)
+	}
+
+	// The old copy, put back while f knows the newer one.
+	if err := os.WriteFile(path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.GetMany(bg, []keyring.Ref{{Scope: "global", Name: "A"}}); !errors.Is(err, keyring.ErrRolledBack) {
+		t.Errorf("GetMany of an older copy put back after List: %v, want ErrRolledBack", err)
+	}
+	if err := f.Set(bg, "global", "D", []byte("d")); !errors.Is(err, keyring.ErrRolledBack) {
+		t.Errorf("Set over an older copy put back: %v, want ErrRolledBack", err)
+	}
+
+	// A forgery: the right recipient, no MAC.
+	if _, err := open().Accept(bg); err != nil {
+		t.Fatal(err)
+	}
+	g := open()
+	if _, err := g.List(bg); err != nil {
+		t.Fatal(err)
+	}
+	encryptToRecipients(t, path, `{"version":2,"payload":{"store":"00112233445566778899aabbccddeeff","generation":99,"secrets":[]}}`, recipientOf(t, key))
+	if _, err := g.Get(bg, "global", "A"); !errors.Is(err, keyring.ErrNotAuthentic) {
+		t.Errorf("Get of a forgery put in place after List: %v, want ErrNotAuthentic", err)
+	}
+}
+
+// TestFileValuesAreCopies: a caller that changes or wipes a value it gave
+// to Set or got from Get or GetMany changes nothing the File returns next.
+func TestFileValuesAreCopies(t *testing.T) {
+	f := keyring.NewFile(filepath.Join(t.TempDir(), keyring.FileName), newIdentityKey(t))
+	v := []byte("secret")
+	if err := f.Set(bg, "global", "A", v); err != nil {
+		t.Fatal(err)
+	}
+	clear(v)
+	got, err := f.Get(bg, "global", "A")
+	if err != nil || string(got) != "secret" {
+		t.Fatalf("Get after the caller wiped what it Set = %q, %v", got, err)
+	}
+	clear(got)
+	ref := keyring.Ref{Scope: "global", Name: "A"}
+	m, err := f.GetMany(bg, []keyring.Ref{ref})
+	if err != nil || string(m[ref]) != "secret" {
+		t.Fatalf("GetMany after the caller wiped what Get returned = %q, %v", m[ref], err)
+	}
+	clear(m[ref])
+	if got, err := f.Get(bg, "global", "A"); err != nil || string(got) != "secret" {
+		t.Fatalf("Get after the caller wiped what GetMany returned = %q, %v", got, err)
+	}
+}
