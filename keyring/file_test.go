@@ -1458,3 +1458,116 @@ func TestFileValuesAreCopies(t *testing.T) {
 		t.Fatalf("Get after the caller wiped what GetMany returned = %q, %v", got, err)
 	}
 }
+
+// writeSigned writes payload as a store signed by key, the envelope
+// spelled as envelope (a format with %s for the payload, then for the
+// MAC).
+func writeSigned(t testing.TB, path string, key keyring.FileKey, envelope, payload string) {
+	t.Helper()
+	mk, err := hkdf.Key(sha256.New, []byte(key.Identities[0].(fmt.Stringer).String()), nil, "kage secrets.age payload MAC v2", 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, key.Recipients...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(w, envelope, payload, macWith(mk, payload))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFileSpellings reads the same store spelled as kage writes it, which
+// kage parses on a fast path, and in other spellings of the same JSON —
+// white space, escapes, fields in another order or case — which go
+// through encoding/json: each reads the same, and a damaged one is
+// refused with the same words whichever way it is spelled.
+func TestFileSpellings(t *testing.T) {
+	key := newIdentityKey(t)
+	const (
+		created = `"2026-01-02T03:04:05Z"`
+		updated = `"2026-01-02T03:04:05.123456789+02:00"`
+	)
+	entry := func(scope, name, value string) string {
+		return fmt.Sprintf(`{"scope":%s,"name":%s,"value":%s,"created":%s,"updated":%s}`, scope, name, value, created, updated)
+	}
+	canonical := `{"store":"00112233445566778899aabbccddeeff","generation":7,"secrets":[` +
+		entry(`"global"`, `"A"`, `"YQ=="`) + "," +
+		entry(`"repo:/home/dév/x"`, `"B"`, `""`) + "," +
+		entry(`"global"`, `"C"`, `"/w=="`) + `]}`
+	want := map[keyring.Ref]string{
+		{Scope: "global", Name: "A"}:           "a",
+		{Scope: "repo:/home/dév/x", Name: "B"}: "",
+		{Scope: "global", Name: "C"}:           "\xff",
+	}
+	spellings := map[string]struct{ envelope, payload string }{
+		"as kage writes it": {`{"version":2,"payload":%s,"macs":["%s"]}`, canonical},
+		"spaced envelope":   {"{ \"version\": 2,\n \"payload\": %s, \"macs\": [ \"%s\" ] }\n", canonical},
+		"spaced payload":    {`{"version":2,"payload":%s,"macs":["%s"]}`, strings.ReplaceAll(canonical, `,"`, `, "`)},
+		"macs first":        {`{"macs":["%[2]s"],"version":2,"payload":%[1]s}`, canonical},
+		"fields reordered":  {`{"version":2,"payload":%s,"macs":["%s"]}`, strings.Replace(canonical, `{"store":"00112233445566778899aabbccddeeff","generation":7,`, `{"generation":7,"store":"00112233445566778899aabbccddeeff",`, 1)},
+		"field case":        {`{"version":2,"payload":%s,"macs":["%s"]}`, strings.ReplaceAll(canonical, `"name":`, `"Name":`)},
+		"escaped name":      {`{"version":2,"payload":%s,"macs":["%s"]}`, strings.Replace(canonical, `"name":"A"`, `"name":"\u0041"`, 1)},
+		"escaped scope":     {`{"version":2,"payload":%s,"macs":["%s"]}`, strings.Replace(canonical, `"scope":"global","name":"C"`, `"scope":"glob\u0061l","name":"C"`, 1)},
+	}
+	for name, sp := range spellings {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), keyring.FileName)
+			writeSigned(t, path, key, sp.envelope, sp.payload)
+			f := keyring.NewFile(path, key)
+			es, err := f.List(bg)
+			if err != nil || len(es) != len(want) {
+				t.Fatalf("List = %v, %v", es, err)
+			}
+			wc, _ := time.Parse(time.RFC3339, "2026-01-02T03:04:05Z")
+			wu, _ := time.Parse(time.RFC3339, "2026-01-02T03:04:05.123456789+02:00")
+			for _, e := range es {
+				if !e.Created.Equal(wc) || !e.Updated.Equal(wu) {
+					t.Errorf("%v: created %v, updated %v", e.Ref(), e.Created, e.Updated)
+				}
+			}
+			refs := slices.Collect(func(yield func(keyring.Ref) bool) {
+				for r := range want {
+					if !yield(r) {
+						return
+					}
+				}
+			})
+			got, err := f.GetMany(bg, refs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for r, v := range want {
+				if g, ok := got[r]; !ok || string(g) != v {
+					t.Errorf("%v = %q (%v), want %q", r, g, ok, v)
+				}
+			}
+		})
+	}
+	damaged := []struct{ name, payload, says string }{
+		{"value not base64", strings.Replace(canonical, `"YQ=="`, `"YQ="`, 1), "a value is not base64"},
+		{"time not RFC 3339", strings.Replace(canonical, created, `"2026-01-02 03:04:05"`, 1), "a time is not RFC 3339"},
+		{"twice", strings.Replace(canonical, entry(`"repo:/home/dév/x"`, `"B"`, `""`), entry(`"global"`, `"A"`, `""`), 1), "holds A in global twice"},
+		{"value null", strings.Replace(canonical, `"YQ=="`, `null`, 1), "A in global has no value"},
+		{"unknown field", strings.Replace(canonical, `"value":"YQ=="`, `"value":"YQ==","extra":1`, 1), "a field kage does not know"},
+		{"generation negative", strings.Replace(canonical, `"generation":7`, `"generation":-7`, 1), "generation has the wrong type"},
+		{"generation leading zero", strings.Replace(canonical, `"generation":7`, `"generation":07`, 1), "not JSON"},
+		{"control character", strings.Replace(canonical, `"name":"A"`, "\"name\":\"A\x01\"", 1), "not JSON"},
+	}
+	for _, d := range damaged {
+		t.Run(d.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), keyring.FileName)
+			writeSigned(t, path, key, `{"version":2,"payload":%s,"macs":["%s"]}`, d.payload)
+			_, err := keyring.NewFile(path, key).List(bg)
+			var fe *keyring.FileError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), d.says) {
+				t.Fatalf("List = %v, want a FileError that says %q", err, d.says)
+			}
+		})
+	}
+}
