@@ -36,6 +36,11 @@ package keyring
 // to write it, since every write wraps a new file key under a new salt: a
 // read costs one scrypt, a Set or Delete two. With an identity, a read of
 // 100 secrets costs about 0.3 ms and a write under 1 ms, mostly fsync.
+//
+// A File decrypts each version of the file once (decode): kage env's List
+// and GetMany, or import's List and its Sets, read the file every time but
+// decrypt it again only if its bytes changed, so a command pays one
+// decryption (one scrypt), and the write after it one encryption.
 
 import (
 	"bufio"
