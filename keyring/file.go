@@ -668,6 +668,93 @@ func (p *scan) uint() (uint64, bool) {
 	return n, err == nil
 }
 
+// payloadSize is about the length of secrets' JSON as write spells it.
+func payloadSize(secrets []fileSecret) int {
+	n := 128
+	for _, s := range secrets {
+		n += len(s.Scope) + len(s.Name) + base64.StdEncoding.EncodedLen(len(s.Value)) + 160
+	}
+	return n
+}
+
+// appendPayload appends p's JSON to b, byte for byte what json.Marshal
+// writes: by hand when every string is one json.Marshal copies as it is
+// (printable ASCII but for " \ < > &), which kage's names and scopes
+// almost always are, and through json.Marshal otherwise.
+func appendPayload(b []byte, p filePayload) ([]byte, error) {
+	start := len(b)
+	fast := plainJSON(p.Store)
+	if fast {
+		b = append(b, `{"store":"`...)
+		b = append(b, p.Store...)
+		b = append(b, `","generation":`...)
+		b = strconv.AppendUint(b, p.Generation, 10)
+		b = append(b, `,"secrets":`...)
+		if p.Secrets == nil {
+			// json.Marshal writes a nil slice as null.
+			fast = false
+		} else {
+			b = append(b, '[')
+		}
+	}
+	for i, s := range p.Secrets {
+		if !fast {
+			break
+		}
+		if !plainJSON(s.Scope) || !plainJSON(s.Name) || s.Value == nil {
+			fast = false
+			break
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"scope":"`...)
+		b = append(b, s.Scope...)
+		b = append(b, `","name":"`...)
+		b = append(b, s.Name...)
+		b = append(b, `","value":"`...)
+		b = base64.StdEncoding.AppendEncode(b, s.Value)
+		b = append(b, `","created":`...)
+		var err error
+		if b, err = appendTime(b, s.Created); err != nil {
+			return nil, err
+		}
+		b = append(b, `,"updated":`...)
+		if b, err = appendTime(b, s.Updated); err != nil {
+			return nil, err
+		}
+		b = append(b, '}')
+	}
+	if fast {
+		return append(b, "]}"...), nil
+	}
+	m, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return append(b[:start], m...), nil
+}
+
+// appendTime appends t as json.Marshal writes a time.Time: its MarshalJSON.
+func appendTime(b []byte, t time.Time) ([]byte, error) {
+	j, err := t.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return append(b, j...), nil
+}
+
+// plainJSON reports whether json.Marshal writes s as it is, in quotes.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= utf8.RuneSelf, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			return false
+		}
+	}
+	return true
+}
+
 // filePayload is what the MACs cover, byte for byte as written.
 type filePayload struct {
 	Store      string       `json:"store"`
@@ -1133,8 +1220,7 @@ func (f *File) write(ctx context.Context, l loaded, secrets []fileSecret, force 
 	if err != nil {
 		return 0, err
 	}
-	// Sorted in a copy: secrets may be f.last's (Accept's are).
-	secrets = slices.Clone(secrets)
+	// Sorted in place: the callers' copy, never f.last's.
 	slices.SortFunc(secrets, func(a, b fileSecret) int {
 		return cmpRef(a.Name, a.Scope, b.Name, b.Scope)
 	})
@@ -1148,33 +1234,32 @@ func (f *File) write(ctx context.Context, l loaded, secrets []fileSecret, force 
 		}
 	}
 	gen := max(l.gen, l.seen.Generation) + 1
-	payload, err := json.Marshal(filePayload{Store: store, Generation: gen, Secrets: secrets})
-	if err != nil {
+	// Put together by hand, so that the payload's bytes in the file are
+	// exactly the bytes the MACs cover; in one buffer sized up front.
+	plain := fmt.Appendf(make([]byte, 0, payloadSize(secrets)+512), `{"version":%d,"payload":`, fileVersion)
+	start := len(plain)
+	if plain, err = appendPayload(plain, filePayload{Store: store, Generation: gen, Secrets: secrets}); err != nil {
 		return 0, err
 	}
+	payload := plain[start:]
 	var macs [][]byte
 	if f.key.Passphrase == nil {
 		if macs, err = f.signPayload(payload); err != nil {
 			return 0, err
 		}
 	}
-	// Put together by hand, so that the payload's bytes in the file are
-	// exactly the bytes the MACs cover.
-	var plain bytes.Buffer
-	fmt.Fprintf(&plain, `{"version":%d,"payload":`, fileVersion)
-	plain.Write(payload)
 	if len(macs) > 0 {
 		m, err := json.Marshal(macs)
 		if err != nil {
 			return 0, err
 		}
-		plain.WriteString(`,"macs":`)
-		plain.Write(m)
+		plain = append(plain, `,"macs":`...)
+		plain = append(plain, m...)
 	}
-	plain.WriteByte('}')
+	plain = append(plain, '}')
 	// age adds 16 bytes a 64 KiB chunk and a header: keep well under
 	// what a read accepts.
-	if plain.Len() > maxFileSize-maxFileSize/64 {
+	if len(plain) > maxFileSize-maxFileSize/64 {
 		return 0, &FileError{Path: f.path, Msg: fmt.Sprintf("would grow past %s; kage reads no larger secrets file", safefile.Size(maxFileSize)), Fix: "delete secrets you no longer need"}
 	}
 	// The ciphertext is kept too (it is no secret), so that this File's
@@ -1182,13 +1267,14 @@ func (f *File) write(ctx context.Context, l loaded, secrets []fileSecret, force 
 	var cipher bytes.Buffer
 	tmp, err := writeTemp(f.path, "secrets file "+f.path, func(out io.Writer) error {
 		cipher.Reset()
+		cipher.Grow(len(plain) + len(plain)/(64<<10)*16 + 1024)
 		// Encrypted on its way to the disk: no plain text ever is.
 		buf := bufio.NewWriter(io.MultiWriter(out, &cipher))
 		w, err := age.Encrypt(buf, recipients...)
 		if err != nil {
 			return err
 		}
-		if _, err := w.Write(plain.Bytes()); err != nil {
+		if _, err := w.Write(plain); err != nil {
 			return err
 		}
 		if err := w.Close(); err != nil {

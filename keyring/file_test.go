@@ -1571,3 +1571,67 @@ func TestFileSpellings(t *testing.T) {
 		})
 	}
 }
+
+// TestFileWritesWhatJSONMarshalWrites: the payload kage writes by hand is
+// byte for byte json.Marshal's of the same content, for plain names and
+// scopes and for those json.Marshal escapes.
+func TestFileWritesWhatJSONMarshalWrites(t *testing.T) {
+	type secret struct {
+		Scope   string    `json:"scope"`
+		Name    string    `json:"name"`
+		Value   []byte    `json:"value"`
+		Created time.Time `json:"created"`
+		Updated time.Time `json:"updated"`
+	}
+	type payload struct {
+		Store      string   `json:"store"`
+		Generation uint64   `json:"generation"`
+		Secrets    []secret `json:"secrets"`
+	}
+	for name, scopes := range map[string][]string{
+		"plain":   {"global", "namespace:backend", "repo:/home/dev/My Projects/x~1"},
+		"escaped": {"global", "repo:/home/dév/a<b>&c", "repo:/tmp/\"q\"\\x", "repo:/x\u2028y"},
+		"empty":   nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), keyring.FileName)
+			key := newIdentityKey(t)
+			f := keyring.NewFile(path, key)
+			for i, sc := range scopes {
+				for _, v := range [][]byte{nil, []byte("v"), {0xff, 0, '\n'}} {
+					if err := f.Set(bg, sc, fmt.Sprintf("N_%d_%d", i, len(v)), v); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if len(scopes) == 0 {
+				if err := f.Set(bg, "global", "A", []byte("a")); err != nil {
+					t.Fatal(err)
+				}
+				if err := f.Delete(bg, "global", "A"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var d struct {
+				Payload json.RawMessage `json:"payload"`
+			}
+			if err := json.Unmarshal(decryptFile(t, path, key.Identities...), &d); err != nil {
+				t.Fatal(err)
+			}
+			var p payload
+			if err := json.Unmarshal(d.Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			want, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(d.Payload, want) {
+				t.Errorf("payload written:\n%s\njson.Marshal:\n%s", d.Payload, want)
+			}
+			if es, err := keyring.NewFile(path, key).List(bg); err != nil || len(es) != 3*len(scopes) {
+				t.Errorf("List = %v, %v", es, err)
+			}
+		})
+	}
+}
