@@ -58,6 +58,34 @@ func BenchmarkFileEnv1000(b *testing.B) {
 	}
 }
 
+// BenchmarkFileLoad is BenchmarkFileEnv1000 at 1,000 and 20,000 secrets:
+// the time per secret stays the same when loading and looking up are
+// linear.
+func BenchmarkFileLoad(b *testing.B) {
+	for _, n := range []int{1000, 20000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), keyring.FileName)
+			key := newIdentityKey(b)
+			seed(b, path, key, n)
+			for b.Loop() {
+				f := keyring.NewFile(path, key)
+				entries, err := f.List(bg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				refs := make([]keyring.Ref, len(entries))
+				for i, e := range entries {
+					refs[i] = e.Ref()
+				}
+				if m, err := f.GetMany(bg, refs); err != nil || len(m) != n {
+					b.Fatalf("GetMany = %d values, %v", len(m), err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/secret")
+		})
+	}
+}
+
 // seed writes a store of n secrets at path, generation 1, as kage would
 // write it, but in one go: n Sets would take minutes at 20,000.
 func seed(tb testing.TB, path string, key keyring.FileKey, n int) {
