@@ -1304,3 +1304,334 @@ func TestFileSeenKeyCanonical(t *testing.T) {
 		t.Fatalf("the old copy opened by the real path: %v", err)
 	}
 }
+
+// countingIdentity is an X25519 identity that counts the files it is asked
+// to open: one Unwrap per decryption.
+type countingIdentity struct {
+	*age.X25519Identity
+	n *atomic.Int32
+}
+
+func (c countingIdentity) Unwrap(stanzas []*age.Stanza) ([]byte, error) {
+	c.n.Add(1)
+	return c.X25519Identity.Unwrap(stanzas)
+}
+
+func countingKey(t *testing.T) (keyring.FileKey, *atomic.Int32) {
+	t.Helper()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := new(atomic.Int32)
+	return keyring.FileKey{Identities: []age.Identity{countingIdentity{id, n}}, Recipients: []age.Recipient{id.Recipient()}}, n
+}
+
+// TestFileDecryptsOncePerCommand: kage env lists the store, then reads the
+// winners' values; kage secret import lists, then writes. One File, as one
+// command has, decrypts the file once for all of it while the file stays
+// what it was.
+func TestFileDecryptsOncePerCommand(t *testing.T) {
+	path := filepath.Join(t.TempDir(), keyring.FileName)
+	key, decrypts := countingKey(t)
+	for _, name := range []string{"A", "B", "C"} {
+		if err := keyring.NewFile(path, key).Set(bg, "global", name, []byte("value of "+name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	decrypts.Store(0)
+	f := keyring.NewFile(path, key)
+	entries, err := f.List(bg)
+	if err != nil || len(entries) != 3 {
+		t.Fatalf("List = %v, %v", entries, err)
+	}
+	refs := []keyring.Ref{entries[0].Ref(), entries[2].Ref(), {Scope: "global", Name: "ABSENT"}}
+	got, err := f.GetMany(bg, refs)
+	if err != nil || len(got) != 2 || string(got[refs[0]]) != "value of A" || string(got[refs[1]]) != "value of C" {
+		t.Fatalf("GetMany = %q, %v", got, err)
+	}
+	if v, err := f.Get(bg, "global", "B"); err != nil || string(v) != "value of B" {
+		t.Fatalf("Get = %q, %v", v, err)
+	}
+	if n := decrypts.Load(); n != 1 {
+		t.Errorf("List, GetMany and Get on one File decrypted the file %d times, want 1", n)
+	}
+
+	// A write re-reads the file under its lock, but finds the bytes it
+	// decrypted: nothing to decrypt again.
+	decrypts.Store(0)
+	if err := f.Set(bg, "global", "D", []byte("value of D")); err != nil {
+		t.Fatal(err)
+	}
+	if n := decrypts.Load(); n != 0 {
+		t.Errorf("Set after List decrypted the file %d more times, want 0", n)
+	}
+	if v, err := keyring.NewFile(path, key).Get(bg, "global", "A"); err != nil || string(v) != "value of A" {
+		t.Fatalf("after Set, a new File reads A = %q, %v", v, err)
+	}
+}
+
+// TestFileKeptVersionNeverStale: what a File keeps of the version it read
+// never stands in for another version on disk. A write under the lock
+// builds on what another writer stored meanwhile; a read sees it; an
+// older copy put back, or a forgery, is refused by the File that had read
+// the newer one, as by a new one.
+func TestFileKeptVersionNeverStale(t *testing.T) {
+	key := newIdentityKey(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, keyring.FileName)
+	seen := filepath.Join(t.TempDir(), keyring.SeenFileName)
+	open := func() *keyring.File { return keyring.NewFile(path, key).WithSeenFile(seen) }
+	if err := open().Set(bg, "global", "A", []byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := os.ReadFile(path)
+
+	f := open()
+	if _, err := f.List(bg); err != nil {
+		t.Fatal(err)
+	}
+	if err := open().Set(bg, "global", "B", []byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Set(bg, "global", "C", []byte("c")); err != nil {
+		t.Fatal(err)
+	}
+	es, err := open().List(bg)
+	if err != nil || len(es) != 3 {
+		t.Fatalf("after a write on a File that had read an older version: %v, %v; want A, B and C", es, err)
+	}
+	if err := open().Set(bg, "global", "A", []byte("rotated")); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := f.Get(bg, "global", "A"); err != nil || string(v) != "rotated" {
+		t.Fatalf("Get after another writer rotated A = %q, %v", v, err)
+	}
+
+	// The old copy, put back while f knows the newer one.
+	if err := os.WriteFile(path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.GetMany(bg, []keyring.Ref{{Scope: "global", Name: "A"}}); !errors.Is(err, keyring.ErrRolledBack) {
+		t.Errorf("GetMany of an older copy put back after List: %v, want ErrRolledBack", err)
+	}
+	if err := f.Set(bg, "global", "D", []byte("d")); !errors.Is(err, keyring.ErrRolledBack) {
+		t.Errorf("Set over an older copy put back: %v, want ErrRolledBack", err)
+	}
+
+	// A forgery: the right recipient, no MAC.
+	if _, err := open().Accept(bg); err != nil {
+		t.Fatal(err)
+	}
+	g := open()
+	if _, err := g.List(bg); err != nil {
+		t.Fatal(err)
+	}
+	encryptToRecipients(t, path, `{"version":2,"payload":{"store":"00112233445566778899aabbccddeeff","generation":99,"secrets":[]}}`, recipientOf(t, key))
+	if _, err := g.Get(bg, "global", "A"); !errors.Is(err, keyring.ErrNotAuthentic) {
+		t.Errorf("Get of a forgery put in place after List: %v, want ErrNotAuthentic", err)
+	}
+}
+
+// TestFileValuesAreCopies: a caller that changes or wipes a value it gave
+// to Set or got from Get or GetMany changes nothing the File returns next.
+func TestFileValuesAreCopies(t *testing.T) {
+	f := keyring.NewFile(filepath.Join(t.TempDir(), keyring.FileName), newIdentityKey(t))
+	v := []byte("secret")
+	if err := f.Set(bg, "global", "A", v); err != nil {
+		t.Fatal(err)
+	}
+	clear(v)
+	got, err := f.Get(bg, "global", "A")
+	if err != nil || string(got) != "secret" {
+		t.Fatalf("Get after the caller wiped what it Set = %q, %v", got, err)
+	}
+	clear(got)
+	ref := keyring.Ref{Scope: "global", Name: "A"}
+	m, err := f.GetMany(bg, []keyring.Ref{ref})
+	if err != nil || string(m[ref]) != "secret" {
+		t.Fatalf("GetMany after the caller wiped what Get returned = %q, %v", m[ref], err)
+	}
+	clear(m[ref])
+	if got, err := f.Get(bg, "global", "A"); err != nil || string(got) != "secret" {
+		t.Fatalf("Get after the caller wiped what GetMany returned = %q, %v", got, err)
+	}
+}
+
+// writeSigned writes payload as a store signed by key, the envelope
+// spelled as envelope (a format with %s for the payload, then for the
+// MAC).
+func writeSigned(t testing.TB, path string, key keyring.FileKey, envelope, payload string) {
+	t.Helper()
+	mk, err := hkdf.Key(sha256.New, []byte(key.Identities[0].(fmt.Stringer).String()), nil, "kage secrets.age payload MAC v2", 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, key.Recipients...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(w, envelope, payload, macWith(mk, payload))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFileSpellings reads the same store spelled as kage writes it, which
+// kage parses on a fast path, and in other spellings of the same JSON —
+// white space, escapes, fields in another order or case — which go
+// through encoding/json: each reads the same, and a damaged one is
+// refused with the same words whichever way it is spelled.
+func TestFileSpellings(t *testing.T) {
+	key := newIdentityKey(t)
+	const (
+		created = `"2026-01-02T03:04:05Z"`
+		updated = `"2026-01-02T03:04:05.123456789+02:00"`
+	)
+	entry := func(scope, name, value string) string {
+		return fmt.Sprintf(`{"scope":%s,"name":%s,"value":%s,"created":%s,"updated":%s}`, scope, name, value, created, updated)
+	}
+	canonical := `{"store":"00112233445566778899aabbccddeeff","generation":7,"secrets":[` +
+		entry(`"global"`, `"A"`, `"YQ=="`) + "," +
+		entry(`"repo:/home/dév/x"`, `"B"`, `""`) + "," +
+		entry(`"global"`, `"C"`, `"/w=="`) + `]}`
+	want := map[keyring.Ref]string{
+		{Scope: "global", Name: "A"}:           "a",
+		{Scope: "repo:/home/dév/x", Name: "B"}: "",
+		{Scope: "global", Name: "C"}:           "\xff",
+	}
+	spellings := map[string]struct{ envelope, payload string }{
+		"as kage writes it": {`{"version":2,"payload":%s,"macs":["%s"]}`, canonical},
+		"spaced envelope":   {"{ \"version\": 2,\n \"payload\": %s, \"macs\": [ \"%s\" ] }\n", canonical},
+		"spaced payload":    {`{"version":2,"payload":%s,"macs":["%s"]}`, strings.ReplaceAll(canonical, `,"`, `, "`)},
+		"macs first":        {`{"macs":["%[2]s"],"version":2,"payload":%[1]s}`, canonical},
+		"fields reordered":  {`{"version":2,"payload":%s,"macs":["%s"]}`, strings.Replace(canonical, `{"store":"00112233445566778899aabbccddeeff","generation":7,`, `{"generation":7,"store":"00112233445566778899aabbccddeeff",`, 1)},
+		"field case":        {`{"version":2,"payload":%s,"macs":["%s"]}`, strings.ReplaceAll(canonical, `"name":`, `"Name":`)},
+		"escaped name":      {`{"version":2,"payload":%s,"macs":["%s"]}`, strings.Replace(canonical, `"name":"A"`, `"name":"\u0041"`, 1)},
+		"escaped scope":     {`{"version":2,"payload":%s,"macs":["%s"]}`, strings.Replace(canonical, `"scope":"global","name":"C"`, `"scope":"glob\u0061l","name":"C"`, 1)},
+	}
+	for name, sp := range spellings {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), keyring.FileName)
+			writeSigned(t, path, key, sp.envelope, sp.payload)
+			f := keyring.NewFile(path, key)
+			es, err := f.List(bg)
+			if err != nil || len(es) != len(want) {
+				t.Fatalf("List = %v, %v", es, err)
+			}
+			wc, _ := time.Parse(time.RFC3339, "2026-01-02T03:04:05Z")
+			wu, _ := time.Parse(time.RFC3339, "2026-01-02T03:04:05.123456789+02:00")
+			for _, e := range es {
+				if !e.Created.Equal(wc) || !e.Updated.Equal(wu) {
+					t.Errorf("%v: created %v, updated %v", e.Ref(), e.Created, e.Updated)
+				}
+			}
+			refs := slices.Collect(func(yield func(keyring.Ref) bool) {
+				for r := range want {
+					if !yield(r) {
+						return
+					}
+				}
+			})
+			got, err := f.GetMany(bg, refs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for r, v := range want {
+				if g, ok := got[r]; !ok || string(g) != v {
+					t.Errorf("%v = %q (%v), want %q", r, g, ok, v)
+				}
+			}
+		})
+	}
+	damaged := []struct{ name, payload, says string }{
+		{"value not base64", strings.Replace(canonical, `"YQ=="`, `"YQ="`, 1), "a value is not base64"},
+		{"time not RFC 3339", strings.Replace(canonical, created, `"2026-01-02 03:04:05"`, 1), "a time is not RFC 3339"},
+		{"twice", strings.Replace(canonical, entry(`"repo:/home/dév/x"`, `"B"`, `""`), entry(`"global"`, `"A"`, `""`), 1), "holds A in global twice"},
+		{"value null", strings.Replace(canonical, `"YQ=="`, `null`, 1), "A in global has no value"},
+		{"unknown field", strings.Replace(canonical, `"value":"YQ=="`, `"value":"YQ==","extra":1`, 1), "a field kage does not know"},
+		{"generation negative", strings.Replace(canonical, `"generation":7`, `"generation":-7`, 1), "generation has the wrong type"},
+		{"generation leading zero", strings.Replace(canonical, `"generation":7`, `"generation":07`, 1), "not JSON"},
+		{"control character", strings.Replace(canonical, `"name":"A"`, "\"name\":\"A\x01\"", 1), "not JSON"},
+	}
+	for _, d := range damaged {
+		t.Run(d.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), keyring.FileName)
+			writeSigned(t, path, key, `{"version":2,"payload":%s,"macs":["%s"]}`, d.payload)
+			_, err := keyring.NewFile(path, key).List(bg)
+			var fe *keyring.FileError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), d.says) {
+				t.Fatalf("List = %v, want a FileError that says %q", err, d.says)
+			}
+		})
+	}
+}
+
+// TestFileWritesWhatJSONMarshalWrites: the payload kage writes by hand is
+// byte for byte json.Marshal's of the same content, for plain names and
+// scopes and for those json.Marshal escapes.
+func TestFileWritesWhatJSONMarshalWrites(t *testing.T) {
+	type secret struct {
+		Scope   string    `json:"scope"`
+		Name    string    `json:"name"`
+		Value   []byte    `json:"value"`
+		Created time.Time `json:"created"`
+		Updated time.Time `json:"updated"`
+	}
+	type payload struct {
+		Store      string   `json:"store"`
+		Generation uint64   `json:"generation"`
+		Secrets    []secret `json:"secrets"`
+	}
+	for name, scopes := range map[string][]string{
+		"plain":   {"global", "namespace:backend", "repo:/home/dev/My Projects/x~1"},
+		"escaped": {"global", "repo:/home/dév/a<b>&c", "repo:/tmp/\"q\"\\x", "repo:/x\u2028y"},
+		"empty":   nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), keyring.FileName)
+			key := newIdentityKey(t)
+			f := keyring.NewFile(path, key)
+			for i, sc := range scopes {
+				for _, v := range [][]byte{nil, []byte("v"), {0xff, 0, '\n'}} {
+					if err := f.Set(bg, sc, fmt.Sprintf("N_%d_%d", i, len(v)), v); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if len(scopes) == 0 {
+				if err := f.Set(bg, "global", "A", []byte("a")); err != nil {
+					t.Fatal(err)
+				}
+				if err := f.Delete(bg, "global", "A"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var d struct {
+				Payload json.RawMessage `json:"payload"`
+			}
+			if err := json.Unmarshal(decryptFile(t, path, key.Identities...), &d); err != nil {
+				t.Fatal(err)
+			}
+			var p payload
+			if err := json.Unmarshal(d.Payload, &p); err != nil {
+				t.Fatal(err)
+			}
+			want, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(d.Payload, want) {
+				t.Errorf("payload written:\n%s\njson.Marshal:\n%s", d.Payload, want)
+			}
+			if es, err := keyring.NewFile(path, key).List(bg); err != nil || len(es) != 3*len(scopes) {
+				t.Errorf("List = %v, %v", es, err)
+			}
+		})
+	}
+}

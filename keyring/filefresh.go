@@ -36,6 +36,7 @@ import (
 	"io"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/kage-cli/kage/internal/atomicfile"
@@ -326,7 +327,8 @@ func (f *File) Accept(ctx context.Context) (Accepted, error) {
 			return Accepted{}, err
 		}
 	}
-	gen, err := f.write(ctx, l, l.secrets, true)
+	// A copy: write sorts it, and l.secrets may be f.last's.
+	gen, err := f.write(ctx, l, slices.Clone(l.secrets), true)
 	if err != nil {
 		return Accepted{}, err
 	}
