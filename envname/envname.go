@@ -24,6 +24,7 @@ package envname
 import (
 	"fmt"
 	"strings"
+	"sync"
 )
 
 // MaxLen keeps names well inside every keychain's account field.
@@ -123,18 +124,8 @@ func Refused(name string) (Rule, bool) {
 	if name == "" {
 		return Rule{}, false
 	}
-	for _, e := range exact {
-		if e.name == name {
-			return Rule{Pattern: e.name, Category: e.cat}, true
-		}
-	}
-	// The first byte, folded (letters differ from their capitals in bit
-	// 0x20 only), rules out most entries before EqualFold.
-	first := name[0] | 0x20
-	for _, e := range exact {
-		if len(e.name) == len(name) && e.name[0]|0x20 == first && strings.EqualFold(e.name, name) {
-			return Rule{Pattern: e.name, Category: e.cat}, true
-		}
+	if i, ok := exactIndex(name); ok {
+		return Rule{Pattern: exact[i].name, Category: exact[i].cat}, true
 	}
 	for _, f := range families {
 		if len(name) >= len(f.prefix)+len(f.suffix) && hasFold(name, f.prefix, f.suffix) {
@@ -142,6 +133,78 @@ func Refused(name string) (Rule, bool) {
 		}
 	}
 	return Rule{}, false
+}
+
+// exactIndex finds name among the exact names: in its own case first, then
+// without regard to case, the first entry in table order either way.
+func exactIndex(name string) (int, bool) {
+	if !isASCII(name) {
+		// strings.EqualFold folds beyond ASCII (the Kelvin sign is a K):
+		// the rare name outside it is compared as the table was always
+		// compared.
+		for i, e := range exact {
+			if e.name == name {
+				return i, true
+			}
+		}
+		for i, e := range exact {
+			if strings.EqualFold(e.name, name) {
+				return i, true
+			}
+		}
+		return 0, false
+	}
+	m := exactMaps()
+	if i, ok := m.cased[name]; ok {
+		return i, true
+	}
+	i, ok := m.folded[upperASCII(name)]
+	return i, ok
+}
+
+// exactMaps indexes the exact names on first use, not at package start:
+// the prompt hook's fast path never asks, and a resolution of 1,000 names
+// asked the whole table 1,000 times.
+var exactMaps = sync.OnceValue(func() (m struct{ cased, folded map[string]int }) {
+	m.cased = make(map[string]int, len(exact))
+	m.folded = make(map[string]int, len(exact))
+	for i, e := range exact {
+		if _, ok := m.cased[e.name]; !ok {
+			m.cased[e.name] = i
+		}
+		if k := upperASCII(e.name); !hasKey(m.folded, k) {
+			m.folded[k] = i
+		}
+	}
+	return m
+})
+
+func hasKey(m map[string]int, k string) bool { _, ok := m[k]; return ok }
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// upperASCII is strings.ToUpper for an ASCII string, without allocating
+// when it is upper case already.
+func upperASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'a' <= s[i] && s[i] <= 'z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'a' <= b[j] && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 // hasFold reports whether name starts with prefix and ends with suffix,

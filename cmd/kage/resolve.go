@@ -1,10 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/keyring"
@@ -63,7 +66,7 @@ type lookup struct {
 // whatever put it in the store, it is never exported.
 func (l lookup) candidates(entries []keyring.Entry) (map[string][]source, []string, error) {
 	keys, _ := subscription.Keys(entries)
-	out := map[string][]source{}
+	out := make(map[string][]source, len(entries))
 	var warnings []string
 	skipped := map[keyring.Ref]bool{}
 	skip := func(r keyring.Ref) bool {
@@ -125,13 +128,13 @@ func resolve(ctx context.Context, store keyring.Store, l lookup, warn io.Writer)
 		fmt.Fprintf(warn, "kage: warning: %s\n", w)
 	}
 	missing := map[keyring.Ref]bool{}
-	values := map[keyring.Ref][]byte{}
+	values := make(map[keyring.Ref][]byte, len(cands))
 	// Each round reads the current winners; a winner missing from the
 	// keychain passes the name to its next source. The longest candidate
 	// list bounds the rounds.
 	for {
-		var want []keyring.Ref
-		wanted := map[keyring.Ref]bool{}
+		want := make([]keyring.Ref, 0, len(cands))
+		wanted := make(map[keyring.Ref]bool, len(cands))
 		for _, cs := range cands {
 			for _, c := range cs {
 				if missing[c.ref] {
@@ -147,11 +150,8 @@ func resolve(ctx context.Context, store keyring.Store, l lookup, warn io.Writer)
 		if len(want) == 0 {
 			break
 		}
-		sort.Slice(want, func(a, b int) bool {
-			if want[a].Name != want[b].Name {
-				return want[a].Name < want[b].Name
-			}
-			return want[a].Scope < want[b].Scope
+		slices.SortFunc(want, func(a, b keyring.Ref) int {
+			return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Scope, b.Scope))
 		})
 		got, err := store.GetMany(ctx, want)
 		if err != nil {
@@ -166,8 +166,11 @@ func resolve(ctx context.Context, store keyring.Store, l lookup, warn io.Writer)
 			fmt.Fprintf(warn, "kage: warning: %s; skipped (%s)\n", missingItem(r), missingFix(r))
 		}
 	}
-	var out []resolved
-	for name, cs := range cands {
+	// In name order: sorting the names is cheaper than sorting the
+	// results, which are large.
+	out := make([]resolved, 0, len(cands))
+	for _, name := range slices.Sorted(maps.Keys(cands)) {
+		cs := cands[name]
 		res, won := resolved{Name: name}, false
 		for _, c := range cs {
 			switch {
@@ -182,7 +185,6 @@ func resolve(ctx context.Context, store keyring.Store, l lookup, warn io.Writer)
 			out = append(out, res)
 		}
 	}
-	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
 	return out, nil
 }
 

@@ -53,10 +53,23 @@ func ReadFile(path string, o Options) ([]byte, error) {
 		limit = 1 << 62
 	}
 	// The size can change between Stat and the read: read one byte more
-	// than allowed to tell a file that grew.
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
+	// than allowed to tell a file that grew. The buffer starts at the size
+	// Stat gave (io.ReadAll would start at 512 bytes and copy the file as
+	// it doubles), up to a bound so that a size that lies costs nothing.
+	b := make([]byte, 0, min(fi.Size(), limit, 64<<20)+1)
+	r := io.LimitReader(f, limit+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	if int64(len(b)) > limit {
 		return nil, tooLarge(o.Max)
