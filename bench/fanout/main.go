@@ -27,7 +27,7 @@ func run(args []string) error {
 	}
 	n, err := strconv.Atoi(args[0])
 	if err != nil || n < 1 {
-		return fmt.Errorf("N must be a positive number, not %q", args[0])
+		return fmt.Errorf("the count must be a positive number, not %q", args[0])
 	}
 	outs := make([]bytes.Buffer, n)
 	errs := make([]error, n)
