@@ -47,7 +47,7 @@ func (e *env) openBackend(c *config.Config) (keyring.Store, error) {
 	}
 	switch name {
 	case "keyring":
-		return keyring.NewKeychain(e.paths.Data), nil
+		return keychainFor(e.paths.Data), nil
 	case "file":
 		path, err := e.secretsFile(c)
 		if err != nil {

@@ -20,6 +20,7 @@ func main() {
 		// that whole check, so hookEnvMain sets it up only when it has work.
 		os.Exit(run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr))
 	}
+	prestart(os.Args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	var stdout io.Writer = os.Stdout
 	if printsValues(os.Args[1:]) && stdoutClosed() {
