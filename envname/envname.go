@@ -127,13 +127,39 @@ func Refused(name string) (Rule, bool) {
 	if i, ok := exactIndex(name); ok {
 		return Rule{Pattern: exact[i].name, Category: exact[i].cat}, true
 	}
-	for _, f := range families {
+	for _, i := range familiesFor(name[0]) {
+		f := families[i]
 		if len(name) >= len(f.prefix)+len(f.suffix) && hasFold(name, f.prefix, f.suffix) {
 			return Rule{Pattern: f.pattern(), Category: f.cat}, true
 		}
 	}
 	return Rule{}, false
 }
+
+// familiesFor lists, in table order, the families a name starting with b
+// may belong to: those whose prefix starts with b in either case, and those
+// with no prefix. A byte outside ASCII may fold onto a letter (the Kelvin
+// sign onto k), so it gets every family.
+func familiesFor(b byte) []uint8 {
+	if b >= 0x80 {
+		return familyIndex().all
+	}
+	return familyIndex().by[b|0x20]
+}
+
+var familyIndex = sync.OnceValue(func() (x struct{ by [128][]uint8; all []uint8 }) {
+	for i := range families {
+		x.all = append(x.all, uint8(i))
+	}
+	for b := range x.by {
+		for i, f := range families {
+			if f.prefix == "" || f.prefix[0]|0x20 == byte(b)|0x20 || f.prefix[0] >= 0x80 {
+				x.by[b] = append(x.by[b], uint8(i))
+			}
+		}
+	}
+	return x
+})
 
 // exactIndex finds name among the exact names: in its own case first, then
 // without regard to case, the first entry in table order either way.

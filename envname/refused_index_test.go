@@ -41,7 +41,19 @@ func TestRefusedIndexAgreesWithScan(t *testing.T) {
 	for _, f := range families {
 		names = append(names, f.prefix+"X"+f.suffix, strings.ToLower(f.prefix)+"y"+f.suffix)
 	}
-	names = append(names, "API_KEY", "Path", "pAtH", "status", "STATUS", "Status",
+	// Every first byte before every family's rest, so that the families
+	// filtered by first byte are the ones the scan would match.
+	for b := 1; b < 0x80; b++ {
+		for _, f := range families {
+			rest := f.prefix
+			if rest != "" {
+				rest = rest[1:]
+			}
+			names = append(names, string(rune(b))+rest+"X"+f.suffix)
+		}
+	}
+	names = append(names, "_kage_x", "__kage_y", "__fish_z", "MY_EDITOR", "git_pager", "FZF_X_COMMAND", "fzf_default_opts",
+		"API_KEY", "Path", "pAtH", "status", "STATUS", "Status",
 		"\u212aAGE_X", "\u017fHELL", "PAT\u0048", "é", "")
 	for _, n := range names {
 		gotR, got := Refused(n)
