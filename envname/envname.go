@@ -147,18 +147,26 @@ func familiesFor(b byte) []uint8 {
 	return familyIndex().by[b|0x20]
 }
 
-var familyIndex = sync.OnceValue(func() (x struct {
+// byFirst is the index familiesFor reads.
+type byFirst struct {
 	by  [128][]uint8
 	all []uint8
-}) { for i := range families {
-	x.all = append(x.all, uint8(i))
-}; for b := range x.by {
-	for i, f := range families {
-		if f.prefix == "" || f.prefix[0]|0x20 == byte(b)|0x20 || f.prefix[0] >= 0x80 {
-			x.by[b] = append(x.by[b], uint8(i))
+}
+
+var familyIndex = sync.OnceValue(func() *byFirst {
+	x := new(byFirst)
+	for i := range families {
+		x.all = append(x.all, uint8(i))
+	}
+	for b := range x.by {
+		for i, f := range families {
+			if f.prefix == "" || f.prefix[0]|0x20 == byte(b)|0x20 || f.prefix[0] >= 0x80 {
+				x.by[b] = append(x.by[b], uint8(i))
+			}
 		}
 	}
-}; return x })
+	return x
+})
 
 // exactIndex finds name among the exact names: in its own case first, then
 // without regard to case, the first entry in table order either way.
