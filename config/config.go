@@ -93,6 +93,8 @@ type Config struct {
 	// Namespaces maps a namespace name to path globs ("~/code/svc-*"); a
 	// repository whose root matches joins that namespace.
 	Namespaces map[string][]string `toml:"namespaces"`
+	// Hook is the [hook] table: how the prompt hook behaves.
+	Hook Hook `toml:"hook"`
 
 	// File is where the configuration was read from ("" when none exists).
 	File string `toml:"-"`
@@ -115,6 +117,13 @@ type Secrets struct {
 	// RecoveryWindowDays is how long the aws backend keeps a deleted
 	// secret restorable (7 to 30); 0 leaves AWS's default, 30.
 	RecoveryWindowDays int `toml:"recovery_window_days"`
+}
+
+// Hook is the [hook] table.
+type Hook struct {
+	// Quiet stops the line the prompt hook prints when it loads or unloads
+	// names (KAGE_QUIET=1 does the same for one shell).
+	Quiet bool `toml:"quiet"`
 }
 
 // Error reports a problem in config.toml with the file and, where known,
@@ -217,7 +226,7 @@ func decodeError(file string, err error) error {
 	if errors.As(err, &missing) && len(missing.Errors) > 0 {
 		first := missing.Errors[0]
 		line, _ := first.Position()
-		return &Error{File: file, Line: line, Msg: fmt.Sprintf("unknown key %s; valid keys are secrets.backend, secrets.file, secrets.identity, secrets.region, secrets.recovery_window_days, secrets.vault_url and [namespaces]", shownKey(strings.Join(first.Key(), ".")))}
+		return &Error{File: file, Line: line, Msg: fmt.Sprintf("unknown key %s; valid keys are secrets.backend, secrets.file, secrets.identity, secrets.region, secrets.recovery_window_days, secrets.vault_url, hook.quiet and [namespaces]", shownKey(strings.Join(first.Key(), ".")))}
 	}
 	var de *toml.DecodeError
 	if errors.As(err, &de) {

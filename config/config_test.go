@@ -52,6 +52,9 @@ backend = "keyring"
 
 [namespaces]
 backend = ["~/code/api", "~/code/svc-*"]
+
+[hook]
+quiet = true
 `
 	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(data), 0o600); err != nil {
 		t.Fatal(err)
@@ -60,7 +63,7 @@ backend = ["~/code/api", "~/code/svc-*"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Secrets.Backend != "keyring" || len(c.Namespaces["backend"]) != 2 || c.Namespaces["backend"][1] != "~/code/svc-*" {
+	if c.Secrets.Backend != "keyring" || len(c.Namespaces["backend"]) != 2 || c.Namespaces["backend"][1] != "~/code/svc-*" || !c.Hook.Quiet {
 		t.Fatalf("loaded %+v", c)
 	}
 	if c.File != filepath.Join(dir, FileName) {
@@ -80,6 +83,8 @@ func TestParseErrors(t *testing.T) {
 		{"an identity as a key", "[secrets]\nbackend = \"file\"\nAGE-SECRET-KEY-18NFPJ = 1\n", 3, `unknown key of 29 characters (not shown: it may be a secret)`},
 		{"an identity as a table", "[AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ]\n", 1, `unknown key of 68 characters (not shown`},
 		{"wrong type", "[namespaces]\nbackend = \"~/code\"\n", 2, ""},
+		{"hook quiet not a boolean", "[hook]\nquiet = \"yes\"\n", 2, ""},
+		{"unknown hook key", "[hook]\nquite = true\n", 2, `unknown key "hook.quite"`},
 		{"bad backend", "[secrets]\nbackend = \"vault\"\n", 2, `unknown backend "vault"; use one of keyring, file, aws, azure`},
 	}
 	for _, c := range cases {

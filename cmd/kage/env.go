@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -506,9 +507,78 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 			return uerr
 		}
 		say(e.stderr, "kage: %s", rerr)
+		res = nil
 	}
-	_, werr := e.stdout.Write(out)
-	return werr
+	if _, werr := e.stdout.Write(out); werr != nil {
+		return werr
+	}
+	if line := hookNotice(e, c, loaded, res); line != "" && !hookQuiet(e) {
+		say(e.stderr, "%s", line)
+	}
+	return nil
+}
+
+// hookNotice is the line the hook prints when the names it holds change,
+// as direnv's "export +A -B" does: "kage: loaded repo:~/code/api: +A ~B
+// -C", where + is a name it added, ~ one that replaced a variable the shell
+// had set itself, and - one it took away; "kage: unloaded: -C" when nothing
+// is left. Names only, never values; "" when no name came or went (a value
+// that changed is not news worth a line at every prompt).
+func hookNotice(e *env, c *scope.Context, loaded []string, res []resolved) string {
+	was := make(map[string]bool, len(loaded))
+	for _, n := range loaded {
+		was[n] = true
+	}
+	var b strings.Builder
+	now := make(map[string]bool, len(res))
+	for _, r := range res {
+		now[r.Name] = true
+		if was[r.Name] {
+			continue
+		}
+		mark := " +"
+		if e.getenv(r.Name) != "" {
+			mark = " ~"
+		}
+		b.WriteString(mark + r.Name)
+	}
+	// loaded holds only names the hook may have loaded (loadedNames), once
+	// each: nothing else from KAGE_LOADED reaches the terminal.
+	gone := make([]string, 0, len(loaded))
+	for _, n := range loaded {
+		if !now[n] {
+			gone = append(gone, n)
+		}
+	}
+	slices.Sort(gone)
+	for _, n := range gone {
+		b.WriteString(" -" + n)
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	if len(res) == 0 {
+		return "kage: unloaded:" + b.String()
+	}
+	where := "here"
+	if c != nil {
+		if chain := c.Chain(); len(chain) > 0 {
+			where = chain[0].Display()
+		}
+	}
+	return "kage: loaded " + where + ":" + b.String()
+}
+
+// hookQuiet reports whether the hook's line is turned off: KAGE_QUIET in
+// this shell, or [hook] quiet in config.toml.
+func hookQuiet(e *env) bool {
+	switch e.getenv("KAGE_QUIET") {
+	case "", "0", "false", "no":
+	default:
+		return true
+	}
+	c, err := e.config()
+	return err == nil && c.Hook.Quiet
 }
 
 // hookPlan moves the shell from the names it has loaded (loadedNames) to

@@ -163,21 +163,57 @@ func testHook(t *testing.T, sh hookShell) {
 			t.Fatalf("%s: %s = %s, want <%s>\n%s", sh.name, name, got, want, term.tmux("capture-pane", "-p", "-S", "-200"))
 		}
 	}
+	// notices counts the hook's lines that hold "kage: loaded <where>" and
+	// end with names: the line is printed at the prompt, so typed-ahead
+	// input may be echoed before it.
+	notices := func(where, names string) int {
+		t.Helper()
+		n := 0
+		for _, l := range strings.Split(term.tmux("capture-pane", "-p", "-S", "-200"), "\n") {
+			l = strings.TrimRight(l, " ")
+			if strings.Contains(l, "kage: loaded "+where) && strings.HasSuffix(l, ": "+names) {
+				n++
+			}
+		}
+		return n
+	}
+	noticed := func(where, names string, want int) {
+		t.Helper()
+		if got := notices(where, names); got != want {
+			t.Fatalf("%s: %d lines \"kage: loaded %s…: %s\", want %d\n%s", sh.name, got, where, names, want, term.tmux("capture-pane", "-p", "-S", "-200"))
+		}
+	}
 	run("cd " + home)
 	expect("GLOBAL_ONE", "global-one")
 	expect("TOKEN", "UNSET")
+	noticed("global", "+GLOBAL_ONE", 1)
 
 	run(sh.cd(api))
 	expect("TOKEN", "repo-token")
+	noticed("repo:", "+TOKEN", 1)
+	// Prompts where nothing changed say nothing.
+	run("true")
+	run("true")
+	noticed("repo:", "+TOKEN", 1)
 	run(sh.cd(home))
 	expect("TOKEN", "UNSET")
+	noticed("global", "-TOKEN", 1)
 
 	// A value the shell had before kage is restored on leaving.
 	run(sh.setenv("TOKEN", "mine"))
 	run(sh.cd(api))
 	expect("TOKEN", "repo-token")
+	noticed("repo:", "~TOKEN", 1)
 	run(sh.cd(home))
 	expect("TOKEN", "mine")
+	// Names only: no value on any of the hook's lines.
+	for _, l := range strings.Split(term.tmux("capture-pane", "-p", "-S", "-200"), "\n") {
+		if i := strings.Index(l, "kage: "); i >= 0 && strings.Contains(l, "loaded") {
+			if rest := l[i:]; strings.Contains(rest, "repo-token") || strings.Contains(rest, "global-one") || strings.Contains(rest, "mine") {
+				t.Fatalf("%s: a value reached the hook's line: %q", sh.name, rest)
+			}
+		}
+	}
 
 	// KAGE_LOADED is the environment's, and anyone may have written it: a
 	// name in it that is no variable name must not stop the unload.
