@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -295,13 +296,30 @@ func execAction(ctx context.Context, e *env, cmd *cli.Command) error {
 	}
 	path, err := exec.LookPath(args[0])
 	if err != nil {
-		return &exitError{code: 127, err: fmt.Errorf("command %q not found", args[0])}
+		return lookPathError(args[0], err)
 	}
 	_, res, err := e.resolveAt(ctx, cmd, cmd.String("dir"), cmd.String("subscription"))
 	if err != nil {
 		return err
 	}
 	return runReplacing(path, args, childEnv(os.Environ(), res))
+}
+
+// lookPathError is exec's failure to find name, with the shell's exit
+// codes: 126 for a file that is there but cannot be run, 127 for none.
+func lookPathError(name string, err error) error {
+	if strings.Contains(name, "/") {
+		if fi, serr := os.Stat(name); serr == nil && fi.IsDir() {
+			return &exitError{code: 126, err: withHint(fmt.Errorf("cannot run %q: it is a directory", name), "name a program in it")}
+		}
+	}
+	if errors.Is(err, fs.ErrPermission) {
+		return &exitError{code: 126, err: withHint(fmt.Errorf("cannot run %q: it is not executable", name), "name a program, or make the file executable (chmod +x) if it is one")}
+	}
+	if strings.Contains(name, "/") {
+		return &exitError{code: 127, err: fmt.Errorf("cannot run %q: no such file", name)}
+	}
+	return &exitError{code: 127, err: withHint(fmt.Errorf("command %q not found", name), "check the name, or give its path; kage looks it up in $PATH as a shell does")}
 }
 
 // childEnv is the environment of a program kage exec starts: base without

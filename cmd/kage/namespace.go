@@ -83,7 +83,10 @@ from --namespace, KAGE_NAMESPACE or config.toml still applies.
 						return err
 					}
 					if old == "" {
-						return withHint(fmt.Errorf("%s has no namespace of its own", displayPath(repo)), "kage namespace show says where a namespace comes from")
+						// Already as asked: a note, not a failure, so that a
+						// script can run it whatever the state.
+						say(e.stderr, "kage: %s has no namespace of its own; nothing to do (kage namespace show says where a namespace comes from)", displayPath(repo))
+						return nil
 					}
 					fmt.Fprintf(e.stderr, "kage: %s left namespace:%s\n", displayPath(repo), old)
 					return nil

@@ -156,10 +156,10 @@ func secretGet(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err := checkName(name, true); err != nil {
 		return err
 	}
-	if !cmd.Bool("reveal") && isTerminal(e.stdout) {
-		return withHint(errors.New("refusing to print a secret to a terminal"),
-			fmt.Sprintf("pipe or capture it (VAR=\"$(kage secret get %s)\"), or pass --reveal", name))
-	}
+	// On a terminal the value is not printed without --reveal; that is
+	// said once the value is found, so that a name not stored gets "not
+	// found" rather than a refusal to show what does not exist.
+	refuseTerminal := !cmd.Bool("reveal") && isTerminal(e.stdout)
 	store, err := e.secretsPrepared()
 	if err != nil {
 		return err
@@ -213,6 +213,10 @@ func secretGet(ctx context.Context, e *env, cmd *cli.Command) error {
 		v, ok := got[r]
 		if !ok {
 			continue
+		}
+		if refuseTerminal {
+			return withHint(errors.New("refusing to print a secret to a terminal"),
+				fmt.Sprintf("pipe or capture it (VAR=\"$(kage secret get %s)\"), or pass --reveal", name))
 		}
 		if _, err := e.stdout.Write(v); err != nil {
 			return fmt.Errorf("cannot write the value: %w", err)
