@@ -13,7 +13,9 @@ import (
 func Hook(shell, kage string) (string, error) {
 	s, err := Get(shell)
 	if err != nil {
-		return "", err
+		// Only the shells with a hook are worth naming here: sh, dotenv
+		// and json would be refused next.
+		return "", fmt.Errorf("kage has no prompt hook for %q: use one of %s", shell, hookShells)
 	}
 	switch s.Name() {
 	case "bash":
@@ -32,8 +34,11 @@ func Hook(shell, kage string) (string, error) {
 		}
 		return strings.ReplaceAll(nuHook, "@KAGE@", "r#'"+kage+"'#"), nil
 	}
-	return "", fmt.Errorf("kage has no prompt hook for %s: use one of bash, zsh, fish, pwsh, nu, elvish", s.Name())
+	return "", fmt.Errorf("kage has no prompt hook for %s: use one of %s", s.Name(), hookShells)
 }
+
+// hookShells are the shells Hook writes for.
+const hookShells = "bash, zsh, fish, pwsh, nu, elvish"
 
 // pwshVerbatim writes s as a PowerShell verbatim string, where each quote
 // is doubled — and PowerShell counts U+2018–U+201B as quotes too.

@@ -277,9 +277,18 @@ func wantArgs(cmd *cli.Command, n int, names string) error {
 	if cmd.NArg() == n {
 		return nil
 	}
+	// The arguments are counted, never shown: one may be a value pasted
+	// in the wrong place.
+	got := fmt.Sprintf("%d arguments", cmd.NArg())
+	if cmd.NArg() == 1 {
+		got = "1 argument"
+	}
+	if n == 0 {
+		return usagef("usage: "+cmd.FullName(), "%s takes no arguments, got %s", cmd.FullName(), got)
+	}
 	hint := fmt.Sprintf("usage: %s %s", cmd.FullName(), names)
 	if cmd.NArg() < n {
 		return usagef(hint, "%s needs %s", cmd.FullName(), names)
 	}
-	return usagef(hint, "%s takes %s, got %d arguments", cmd.FullName(), names, cmd.NArg())
+	return usagef(hint, "%s takes %s, got %s", cmd.FullName(), names, got)
 }

@@ -204,7 +204,12 @@ func envMain(ctx context.Context, e *env, cmd *cli.Command, o envOptions) error 
 		explain(e, c, res)
 	}
 	if isTerminal(e.stdout) {
-		return printMasked(e, res, "load them with: "+sh.EvalLine())
+		how := "load them with: " + sh.EvalLine()
+		if sh.EvalLine() == "" {
+			// dotenv and json are read by programs, not by this shell.
+			how = fmt.Sprintf("redirect or pipe kage env --shell %s to the program that reads it", sh.Name())
+		}
+		return printMasked(e, res, how)
 	}
 	vars := make([]shellenv.Var, len(res))
 	for i, r := range res {
