@@ -256,7 +256,18 @@ func newApp(e *env, args []string) *cli.Command {
 // argument it shows help, with an unknown one it is a usage error.
 func groupAction(ctx context.Context, cmd *cli.Command) error {
 	if cmd.Args().Present() {
-		return usagef(fmt.Sprintf("run '%s --help' for the commands", cmd.FullName()), "unknown command %q for %s", cmd.Args().First(), cmd.FullName())
+		word := cmd.Args().First()
+		hint := fmt.Sprintf("run '%s --help' for the commands", cmd.FullName())
+		var names []string
+		for _, sub := range cmd.Commands {
+			if !sub.Hidden {
+				names = append(names, sub.Names()...)
+			}
+		}
+		if s := closest(word, names); s != "" {
+			hint = fmt.Sprintf("did you mean '%s %s'? (%s)", cmd.FullName(), s, hint)
+		}
+		return usagef(hint, "unknown command %q for %s", word, cmd.FullName())
 	}
 	return cli.ShowSubcommandHelp(cmd)
 }
@@ -265,11 +276,69 @@ func groupAction(ctx context.Context, cmd *cli.Command) error {
 // with kage's error format instead of the library's help dump.
 func setUsageErrors(cmd *cli.Command) {
 	cmd.OnUsageError = func(_ context.Context, c *cli.Command, err error, _ bool) error {
-		return usagef(fmt.Sprintf("run '%s --help'", c.FullName()), "%s", err)
+		hint := fmt.Sprintf("run '%s --help'", c.FullName())
+		if bad, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: "); ok {
+			var names []string
+			for _, f := range c.VisibleFlags() {
+				for _, n := range f.Names() {
+					if len(n) > 1 {
+						names = append(names, "--"+n)
+					}
+				}
+			}
+			if s := closest("--"+strings.TrimLeft(bad, "-"), names); s != "" {
+				hint = fmt.Sprintf("did you mean %s? (%s)", s, hint)
+			}
+		}
+		return usagef(hint, "%s", err)
 	}
 	for _, sub := range cmd.Commands {
 		setUsageErrors(sub)
 	}
+}
+
+// closest is the candidate nearest to word, "" when none is near enough to
+// be what was meant: at most one edit (a letter added, dropped, changed or
+// two swapped) for a short word, one for every three letters of a longer
+// one.
+func closest(word string, candidates []string) string {
+	best, bestD := "", max(1, len(word)/3)+1
+	for _, c := range candidates {
+		if d := editDistance(word, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between a and b
+// (Levenshtein with swaps of neighbours), over bytes: names are ASCII.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		// Nothing that long is a misspelt command.
+		return 1 << 30
+	}
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }
 
 // wantArgs checks the number of positional arguments.
