@@ -231,9 +231,50 @@ func decodeError(file string, err error) error {
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
 		line, _ := de.Position()
-		return &Error{File: file, Line: line, Msg: strings.TrimPrefix(de.Error(), "toml: ")}
+		msg := strings.TrimPrefix(de.Error(), "toml: ")
+		if m := typeMessage(de.Key(), msg); m != "" {
+			msg = m
+		}
+		return &Error{File: file, Line: line, Msg: msg}
 	}
 	return &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
+}
+
+// typeMessage says, for a value of the wrong type, which key wants what
+// ("hook.quiet must be true or false, not text"), instead of the decoder's
+// "cannot decode TOML string into struct field config.Hook.Quiet of type
+// bool"; "" when msg is not such an error or the key is not known.
+func typeMessage(key toml.Key, msg string) string {
+	rest, ok := strings.CutPrefix(msg, "cannot decode TOML ")
+	if !ok || len(key) == 0 {
+		return ""
+	}
+	got, _, _ := strings.Cut(rest, " into")
+	gotWords := map[string]string{
+		"string": "text", "integer": "a number", "float": "a number", "boolean": "true or false",
+		"array": "a list", "inline table": "a table", "table": "a table",
+		"datetime": "a date", "local date": "a date", "local datetime": "a date", "local time": "a time",
+	}[got]
+	if gotWords == "" {
+		gotWords = got
+	}
+	name := strings.Join(key, ".")
+	var want string
+	switch {
+	case key[0] == "namespaces" && len(key) == 2:
+		want = `a list of path globs, like ["~/code/api", "~/code/svc-*"]`
+	case name == "hook.quiet":
+		want = "true or false"
+	case name == "secrets.recovery_window_days":
+		want = "a whole number of days, 7 to 30"
+	case key[0] == "secrets" && len(key) == 2:
+		want = `text in quotes, like "file"`
+	case len(key) == 1:
+		want = "a table, [" + key[0] + "]"
+	default:
+		return ""
+	}
+	return fmt.Sprintf("the key %s must be %s, not %s", shownKey(name), want, gotWords)
 }
 
 // keyLine finds the line that sets key, for errors about its value.

@@ -82,8 +82,11 @@ func TestParseErrors(t *testing.T) {
 		{"unknown table", "[secret]\nbackend = \"keyring\"\n", 1, `unknown key "secret"`},
 		{"an identity as a key", "[secrets]\nbackend = \"file\"\nAGE-SECRET-KEY-18NFPJ = 1\n", 3, `unknown key of 29 characters (not shown: it may be a secret)`},
 		{"an identity as a table", "[AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ]\n", 1, `unknown key of 68 characters (not shown`},
-		{"wrong type", "[namespaces]\nbackend = \"~/code\"\n", 2, ""},
-		{"hook quiet not a boolean", "[hook]\nquiet = \"yes\"\n", 2, ""},
+		{"wrong type", "[namespaces]\nbackend = \"~/code\"\n", 2, `the key "namespaces.backend" must be a list of path globs, like ["~/code/api", "~/code/svc-*"], not text`},
+		{"a number as text", "[secrets]\nrecovery_window_days = \"ten\"\n", 2, `the key "secrets.recovery_window_days" must be a whole number of days, 7 to 30, not text`},
+		{"text as a number", "[secrets]\nbackend = 1\n", 2, `the key "secrets.backend" must be text in quotes, like "file", not a number`},
+		{"a table as a value", "namespaces = 1\n", 1, `the key "namespaces" must be a table, [namespaces], not a number`},
+		{"hook quiet not a boolean", "[hook]\nquiet = \"yes\"\n", 2, `the key "hook.quiet" must be true or false, not text`},
 		{"unknown hook key", "[hook]\nquite = true\n", 2, `unknown key "hook.quite"`},
 		{"bad backend", "[secrets]\nbackend = \"vault\"\n", 2, `unknown backend "vault"; use one of keyring, file, aws, azure`},
 	}
