@@ -708,10 +708,10 @@ func hostileCases(w *hostileWorld) []hostileCase {
 	configErr := func(msg string) string { return `^config .*/config\.toml(, line \d+)?: ` + msg }
 	add(
 		hostileCase{name: "config-syntax", setup: config("[secrets\nbackend = \"keyring\"\n"), args: env, code: 1, err: configErr(`expected '\]'`)},
-		hostileCase{name: "config-wrong-type", setup: config("[secrets]\nbackend = 5\n"), args: env, code: 1, err: configErr(`cannot decode TOML integer`)},
+		hostileCase{name: "config-wrong-type", setup: config("[secrets]\nbackend = 5\n"), args: env, code: 1, err: configErr(`the key "secrets.backend" must be text in quotes, like "file", not a number`)},
 		hostileCase{name: "config-unknown-backend", setup: config("[secrets]\nbackend = \"vault\"\n"), args: set("X"), stdin: v, code: 1, err: configErr(`unknown backend "vault"`)},
 		hostileCase{name: "config-unknown-key", setup: config("colour = true\n"), args: env, code: 1, err: configErr(`unknown key "colour"`)},
-		hostileCase{name: "config-namespaces-not-a-list", setup: config("[namespaces]\nteam = \"~/code\"\n"), args: env, code: 1, err: configErr(`cannot decode TOML string`)},
+		hostileCase{name: "config-namespaces-not-a-list", setup: config("[namespaces]\nteam = \"~/code\"\n"), args: env, code: 1, err: configErr(`the key "namespaces.team" must be a list of path globs, like \["~/code/api", "~/code/svc-\*"\], not text`)},
 		hostileCase{name: "config-glob-relative-star", setup: config("[namespaces]\nproduction = [\"*\"]\n"), args: env, code: 1, err: configErr(`\[namespaces\] production: glob "\*" is not absolute`)},
 		hostileCase{name: "config-glob-everything", setup: config("[namespaces]\nproduction = [\"/**\"]\n"), args: env, code: 1, err: configErr(`\[namespaces\] production: glob "/\*\*" takes in repositories anywhere on this machine`)},
 		hostileCase{name: "config-glob-root", setup: config("[namespaces]\nproduction = [\"~/code/*\", \"/\"]\n"), args: []string{"secret", "get", "G_ONE"}, code: 1, err: configErr(`\[namespaces\] production: glob "/" takes in repositories anywhere on this machine`)},

@@ -101,8 +101,9 @@ func prompt(ctx context.Context, e *env, name, where string) ([]byte, error) {
 }
 
 // readHidden shows label on w and reads one line from the terminal fd with
-// echo off. Ctrl-C cancels ctx (main catches SIGINT): the read runs aside
-// so the cancellation wins, and the terminal is restored either way.
+// echo off. Ctrl-C and Ctrl-D cancel (readSecretLine), and so does a
+// SIGINT from elsewhere, which cancels ctx: the read runs aside so the
+// cancellation wins, and the terminal is restored either way.
 func readHidden(ctx context.Context, fd int, w io.Writer, label string) ([]byte, error) {
 	state, err := term.GetState(fd)
 	if err != nil {
@@ -116,11 +117,12 @@ func readHidden(ctx context.Context, fd int, w io.Writer, label string) ([]byte,
 	}
 	ch := make(chan result, 1)
 	go func() {
-		v, err := term.ReadPassword(fd)
+		v, err := readSecretLine(fd)
 		ch <- result{v, err}
 	}()
 	select {
 	case r := <-ch:
+		_ = term.Restore(fd, state)
 		fmt.Fprintln(w)
 		return r.v, r.err
 	case <-ctx.Done():

@@ -103,9 +103,15 @@ func TestPromptIsHidden(t *testing.T) {
 	}
 }
 
-// TestPromptInterrupted presses Ctrl-C at the prompt: kage exits 130,
-// stores nothing, and leaves the terminal echoing again.
+// TestPromptInterrupted presses Ctrl-C, then Ctrl-D, at the prompt: kage
+// exits 130, stores nothing, and leaves the terminal echoing again.
 func TestPromptInterrupted(t *testing.T) {
+	for _, key := range []string{"C-c", "C-d"} {
+		t.Run(key, func(t *testing.T) { testPromptInterrupted(t, key) })
+	}
+}
+
+func testPromptInterrupted(t *testing.T, key string) {
 	bus := testkeyring.Start(t)
 	home := t.TempDir()
 	// The shell ignores SIGINT so it survives to report; kage installs its
@@ -113,10 +119,10 @@ func TestPromptInterrupted(t *testing.T) {
 	term := newTerminal(t, bus, home, "trap '' INT; kage secret set CANCELLED; echo kage-exit=$?; echo \"echo-state=$(stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?echo')\"; sleep 30")
 	term.waitFor("Value for CANCELLED (global):")
 	term.tmux("send-keys", "-l", "half-typed")
-	term.tmux("send-keys", "C-c")
+	term.tmux("send-keys", key)
 	sc := term.waitFor("kage-exit=")
 	if !strings.Contains(sc, "kage-exit=130") || !strings.Contains(sc, "kage: interrupted; nothing was changed") {
-		t.Fatalf("Ctrl-C at the prompt:\n%s", sc)
+		t.Fatalf("%s at the prompt:\n%s", key, sc)
 	}
 	sc = term.waitFor("echo-state=")
 	if !strings.Contains(sc, "echo-state=echo") {
