@@ -71,7 +71,29 @@ func initAction(e *env, cmd *cli.Command) error {
 			fmt.Fprintf(e.stderr, "kage: wrote a new age identity to %s (public key %s); back it up: without it the secrets file cannot be opened\n", id, recipient)
 		}
 	}
-	return writeBackendConfig(e, c, backend)
+	if err := writeBackendConfig(e, c, backend); err != nil {
+		return err
+	}
+	if backend == "keyring" {
+		probeKeychain(e)
+	}
+	return nil
+}
+
+// probeKeychain warns when no keychain answers, so that a user who chose
+// it learns now rather than at the first secret set. It reads one name
+// that is not stored; nothing is written and no value is shown.
+func probeKeychain(e *env) {
+	_, err := keyring.NewKeychain(e.paths.Data).Get(e.ctx, "global", "KAGE_INIT_PROBE")
+	if err == nil || errors.Is(err, keyring.ErrNotFound) {
+		return
+	}
+	msg := err.Error()
+	var h hinter
+	if errors.As(err, &h) && h.Hint() != "" {
+		msg += "; " + h.Hint()
+	}
+	warn(e.stderr, "no keychain answers yet: %s", msg)
 }
 
 // writeBackendConfig records the backend in config.toml. An existing file
