@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/kage-cli/kage/config"
+	"github.com/kage-cli/kage/internal/atomicfile"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/urfave/cli/v3"
 )
@@ -59,6 +63,12 @@ func initAction(e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	// Everything that can fail about config.toml is decided before any
+	// file is written: a refused init leaves no identity behind.
+	plan, err := planBackendConfig(e, c, backend)
+	if err != nil {
+		return err
+	}
 	if backend == "file" && !cmd.Bool("passphrase") && c.Secrets.Identity == "" {
 		id := filepath.Join(e.paths.Data, identityFileName)
 		if _, err := os.Stat(id); err == nil {
@@ -71,7 +81,7 @@ func initAction(e *env, cmd *cli.Command) error {
 			fmt.Fprintf(e.stderr, "kage: wrote a new age identity to %s (public key %s); back it up: without it the secrets file cannot be opened\n", id, recipient)
 		}
 	}
-	if err := writeBackendConfig(e, c, backend); err != nil {
+	if err := plan(); err != nil {
 		return err
 	}
 	if backend == "keyring" {
@@ -96,23 +106,85 @@ func probeKeychain(e *env) {
 	warn(e.stderr, "no keychain answers yet: %s", msg)
 }
 
-// writeBackendConfig records the backend in config.toml. An existing file
-// is never rewritten: kage would lose the user's comments and layout, so it
-// says which line to change instead.
-func writeBackendConfig(e *env, c *config.Config, backend string) error {
+// planBackendConfig checks that config.toml can record the backend and
+// returns the write that does it. A new file holds only [secrets]; in an
+// existing one only the backend line changes, or is added, and every other
+// line, comment and blank stays as the user wrote it.
+func planBackendConfig(e *env, c *config.Config, backend string) (func() error, error) {
+	file := e.paths.ConfigFile()
 	current := c.Secrets.Backend
 	if current == "" {
 		current = "keyring"
 	}
-	file := e.paths.ConfigFile()
-	switch {
-	case c.File != "" && current == backend:
-		fmt.Fprintf(e.stderr, "kage: %s already uses backend %q\n", file, backend)
-		return nil
-	case c.File != "":
-		return withHint(fmt.Errorf("%s sets backend = %q", file, current),
-			fmt.Sprintf("change it to backend = %q under [secrets]; kage does not rewrite a config you wrote", backend))
+	if c.File != "" && current == backend && (c.Secrets.Backend != "" || backend == "keyring") {
+		return func() error {
+			fmt.Fprintf(e.stderr, "kage: %s already uses backend %q\n", file, backend)
+			return nil
+		}, nil
 	}
+	if c.File == "" {
+		return func() error { return writeNewConfig(e, file, backend) }, nil
+	}
+	old, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", file, unwrapPathErr(err))
+	}
+	edited := setBackendLine(old, backend)
+	if nc, err := config.Parse(file, edited); err != nil || nc.Secrets.Backend != backend {
+		return nil, withHint(fmt.Errorf("kage cannot set the backend in %s: its [secrets] is written in a form kage does not edit", file),
+			fmt.Sprintf("set backend = %q under [secrets] yourself", backend))
+	}
+	return func() error {
+		if err := atomicfile.Write(file, "config.toml", edited); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "kage: set backend = %q in %s; the rest of it is as it was\n", backend, file)
+		return nil
+	}, nil
+}
+
+var (
+	secretsHeader = regexp.MustCompile(`^[ \t]*\[[ \t]*secrets[ \t]*\][ \t]*(#.*)?\r?\n?$`)
+	anyHeader     = regexp.MustCompile(`^[ \t]*\[`)
+	backendKey    = regexp.MustCompile(`^[ \t]*backend[ \t]*=`)
+)
+
+// setBackendLine returns data with the backend line of its [secrets] table
+// set to backend, the line added at the top of the table when it has none,
+// and a [secrets] table added at the end when there is none. The caller
+// parses the result: a layout this misreads (a dotted secrets.backend, an
+// inline table) gives a file that does not say backend, or does not parse.
+func setBackendLine(data []byte, backend string) []byte {
+	line := fmt.Sprintf("backend = %q\n", backend)
+	lines := strings.SplitAfter(string(data), "\n")
+	for i, l := range lines {
+		if !secretsHeader.MatchString(l) {
+			continue
+		}
+		for j := i + 1; j < len(lines) && !anyHeader.MatchString(lines[j]); j++ {
+			if backendKey.MatchString(lines[j]) {
+				lines[j] = line
+				return []byte(strings.Join(lines, ""))
+			}
+		}
+		if !strings.HasSuffix(l, "\n") {
+			lines[i] = l + "\n"
+		}
+		lines = slices.Insert(lines, i+1, line)
+		return []byte(strings.Join(lines, ""))
+	}
+	out := string(data)
+	if out != "" && !strings.HasSuffix(out, "\n") {
+		out += "\n"
+	}
+	if out != "" {
+		out += "\n"
+	}
+	return []byte(out + "[secrets]\n" + line)
+}
+
+// writeNewConfig creates config.toml with the backend alone.
+func writeNewConfig(e *env, file, backend string) error {
 	if err := os.MkdirAll(e.paths.Config, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", e.paths.Config, unwrapPathErr(err))
 	}
