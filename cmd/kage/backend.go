@@ -117,6 +117,13 @@ func (e *env) fileKey(c *config.Config) (keyring.FileKey, error) {
 	if _, err := os.Stat(def); err == nil {
 		return keyring.ParseIdentityFile(def)
 	}
+	// No identity anywhere. A file encrypted to one would otherwise ask
+	// for a passphrase it never had, and `kage init` would make a new
+	// identity that cannot open it either: name the missing file instead.
+	if path, err := e.secretsFile(c); err == nil && keyring.FileKeyKind(path) == "identity" {
+		return keyring.FileKey{}, withHint(fmt.Errorf("the secrets file %s is encrypted to an age identity, and there is none: kage looked for KAGE_AGE_IDENTITY, config.toml [secrets] identity and %s, which is missing", path, def),
+			fmt.Sprintf("restore the identity from your backup to %s, or point KAGE_AGE_IDENTITY at it; do not run kage init --backend file: a new identity cannot open this file", def))
+	}
 	return keyring.FileKey{Passphrase: e.passphrase, Source: "passphrase"}, nil
 }
 
@@ -129,7 +136,7 @@ func (e *env) passphrase() ([]byte, error) {
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
 		return nil, withHint(errors.New("the secrets file needs its passphrase and there is no terminal to ask on"),
-			"set KAGE_PASSPHRASE, or use an identity: kage init --backend file")
+			"set KAGE_PASSPHRASE to it (a new identity from kage init would not open a file encrypted to a passphrase)")
 	}
 	defer tty.Close()
 	return readHidden(e.ctx, int(tty.Fd()), tty, "Passphrase for kage's secrets file: ")

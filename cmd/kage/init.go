@@ -73,6 +73,8 @@ func initAction(e *env, cmd *cli.Command) error {
 		id := filepath.Join(e.paths.Data, identityFileName)
 		if _, err := os.Stat(id); err == nil {
 			fmt.Fprintf(e.stderr, "kage: keeping the identity in %s\n", id)
+		} else if err := refuseNewIdentity(e, c, id); err != nil {
+			return err
 		} else {
 			recipient, err := keyring.GenerateIdentityFile(id)
 			if err != nil {
@@ -104,6 +106,25 @@ func probeKeychain(e *env) {
 		msg += "; " + h.Hint()
 	}
 	warn(e.stderr, "no keychain answers yet: %s", msg)
+}
+
+// refuseNewIdentity refuses to make a new identity beside a secrets file
+// that exists: it is encrypted to another key, which the new identity
+// would not open, and every command would then fail.
+func refuseNewIdentity(e *env, c *config.Config, id string) error {
+	path, err := e.secretsFile(c)
+	if err != nil {
+		return err
+	}
+	switch keyring.FileKeyKind(path) {
+	case "identity":
+		return withHint(fmt.Errorf("%s exists, encrypted to an age identity that is not at %s; a new identity would not open it", path, id),
+			fmt.Sprintf("restore the identity from your backup to %s, or point KAGE_AGE_IDENTITY at it", id))
+	case "passphrase":
+		return withHint(fmt.Errorf("%s exists, encrypted to a passphrase; a new identity would not open it", path),
+			"keep using the passphrase: kage init --backend file --passphrase")
+	}
+	return nil
 }
 
 // planBackendConfig checks that config.toml can record the backend and
