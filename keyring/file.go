@@ -107,6 +107,10 @@ type FileKey struct {
 	// terminal prompt happens only when the file is actually opened; a
 	// File asks at most once, and again only after a wrong passphrase.
 	Passphrase func() ([]byte, error)
+	// NewPassphrase, when set, is asked instead of Passphrase for the
+	// write that creates the file: the caller confirms a new passphrase
+	// (asks it twice), since a typo there locks the user out.
+	NewPassphrase func() ([]byte, error)
 	// ScryptWorkFactor is log2 of scrypt's cost for the files a passphrase
 	// store writes; 0 means age's default, 18. Only tests lower it: a file
 	// written with a lower factor is that much cheaper to brute-force.
@@ -900,6 +904,29 @@ func (f *File) update(ctx context.Context, fn func([]fileSecret) ([]fileSecret, 
 	return err
 }
 
+// Create writes an empty store when there is no file yet, so that its key
+// is settled now (a new passphrase is asked for, and confirmed, at kage
+// init rather than at the first secret set); an existing file is left as
+// it is. It reports whether it wrote one.
+func (f *File) Create(ctx context.Context) (bool, error) {
+	unlock, err := f.lock(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	l, err := f.load()
+	if err != nil {
+		return false, err
+	}
+	if l.exists {
+		return false, nil
+	}
+	if _, err := f.write(ctx, l, nil, false); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // lock takes the file's lock, creating its folder 0700 if needed, and
 // removes the temporary files of writers killed before their rename
 // (removeTemps).
@@ -1216,7 +1243,7 @@ func (f *File) decryptError(err error) error {
 // record's. The plaintext exists only in memory: age encrypts each chunk
 // before it is written. force (Accept) sets the record whatever it held.
 func (f *File) write(ctx context.Context, l loaded, secrets []fileSecret, force bool) (uint64, error) {
-	recipients, err := f.recipients()
+	recipients, err := f.recipientsFor(!l.exists)
 	if err != nil {
 		return 0, err
 	}
@@ -1354,8 +1381,9 @@ func (f *File) opensOwn(recipients []age.Recipient) bool {
 	return false
 }
 
-// recipients returns what a write encrypts to.
-func (f *File) recipients() ([]age.Recipient, error) {
+// recipientsFor returns what a write encrypts to; creating is a write of
+// a file that does not exist yet, whose passphrase is a new one.
+func (f *File) recipientsFor(creating bool) ([]age.Recipient, error) {
 	if err := f.checkKey(); err != nil {
 		return nil, err
 	}
@@ -1369,7 +1397,7 @@ func (f *File) recipients() ([]age.Recipient, error) {
 		}
 		return k.Recipients, nil
 	}
-	p, err := f.passphrase()
+	p, err := f.passphraseFor(creating)
 	if err != nil {
 		return nil, err
 	}
@@ -1395,13 +1423,21 @@ func (f *File) checkKey() error {
 
 // passphrase asks for the passphrase once per File; the lock keeps
 // concurrent calls from asking twice.
-func (f *File) passphrase() ([]byte, error) {
+func (f *File) passphrase() ([]byte, error) { return f.passphraseFor(false) }
+
+// passphraseFor is passphrase, asking NewPassphrase instead when creating
+// the file and the caller gave one.
+func (f *File) passphraseFor(creating bool) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.pass != nil {
 		return f.pass, nil
 	}
-	p, err := f.key.Passphrase()
+	ask := f.key.Passphrase
+	if creating && f.key.NewPassphrase != nil {
+		ask = f.key.NewPassphrase
+	}
+	p, err := ask()
 	if err != nil {
 		return nil, fmt.Errorf("read the passphrase for %s: %w", f.path, err)
 	}

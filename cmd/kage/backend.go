@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -124,7 +125,38 @@ func (e *env) fileKey(c *config.Config) (keyring.FileKey, error) {
 		return keyring.FileKey{}, withHint(fmt.Errorf("the secrets file %s is encrypted to an age identity, and there is none: kage looked for KAGE_AGE_IDENTITY, config.toml [secrets] identity and %s, which is missing", path, def),
 			fmt.Sprintf("restore the identity from your backup to %s, or point KAGE_AGE_IDENTITY at it; do not run kage init --backend file: a new identity cannot open this file", def))
 	}
-	return keyring.FileKey{Passphrase: e.passphrase, Source: "passphrase"}, nil
+	return keyring.FileKey{Passphrase: e.passphrase, NewPassphrase: e.newPassphrase, Source: "passphrase"}, nil
+}
+
+// newPassphrase is the passphrase of a secrets file kage is about to
+// create: KAGE_PASSPHRASE, or asked twice on the terminal, since a typo
+// here would lock the user out of everything stored after.
+func (e *env) newPassphrase() ([]byte, error) {
+	if v := e.getenv("KAGE_PASSPHRASE"); v != "" {
+		return []byte(v), nil
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil, withHint(errors.New("the new secrets file needs a passphrase and there is no terminal to ask on"),
+			"set KAGE_PASSPHRASE to the passphrase to encrypt it to")
+	}
+	defer tty.Close()
+	first, err := readHidden(e.ctx, int(tty.Fd()), tty, "New passphrase for kage's secrets file: ")
+	if err != nil || len(first) == 0 {
+		return first, err
+	}
+	second, err := readHidden(e.ctx, int(tty.Fd()), tty, "Repeat it to confirm: ")
+	if err != nil {
+		clear(first)
+		return nil, err
+	}
+	same := bytes.Equal(first, second)
+	clear(second)
+	if !same {
+		clear(first)
+		return nil, errors.New("the two passphrases differ; nothing was written")
+	}
+	return first, nil
 }
 
 // passphrase reads KAGE_PASSPHRASE, or asks on the terminal itself: stdin

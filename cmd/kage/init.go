@@ -25,9 +25,11 @@ keeps every secret in one age-encrypted file (secrets.age in kage's data
 folder), for servers, containers and CI where no keychain runs. It is
 encrypted to a new X25519 identity that kage init writes to identity.txt
 (mode 0600) — keep a copy somewhere safe: without it the file cannot be
-opened — or, with --passphrase, to a passphrase asked for when the file is
-opened (KAGE_PASSPHRASE in CI; scrypt makes each opening cost about a
-second, by design). Every write signs the file with the identity and counts
+opened — or, with --passphrase, to a passphrase: kage init asks for it
+twice right away and creates the empty file, and every command that opens
+the file asks again (KAGE_PASSPHRASE in CI; scrypt makes each opening cost
+about a second, by design). An existing config.toml keeps everything but
+its [secrets] backend line. Every write signs the file with the identity and counts
 a generation, so a file forged with the public key or an older copy put
 back is refused; kage doctor --fix accepts one you wrote or restored.
 
@@ -88,6 +90,39 @@ func initAction(e *env, cmd *cli.Command) error {
 	}
 	if backend == "keyring" {
 		probeKeychain(e)
+	}
+	if cmd.Bool("passphrase") {
+		return createPassphraseStore(e)
+	}
+	return nil
+}
+
+// createPassphraseStore creates the empty secrets file now, so that the
+// new passphrase is asked for (and confirmed) while the user is at kage
+// init, not at some later command whose prompt they do not expect.
+func createPassphraseStore(e *env) error {
+	if e.getenv("KAGE_AGE_IDENTITY") != "" {
+		// An identity from the environment wins over a passphrase
+		// (fileKey): the file would not be encrypted to one.
+		return withHint(errors.New("KAGE_AGE_IDENTITY is set, and it wins over a passphrase"), "unset it to use a passphrase")
+	}
+	// The configuration as just written.
+	e.cfg, e.store = nil, nil
+	s, err := e.secrets()
+	if err != nil {
+		return err
+	}
+	f, ok := s.(*keyring.File)
+	if !ok {
+		// KAGE_BACKEND chose another store for this command.
+		return nil
+	}
+	created, err := f.Create(e.ctx)
+	if err != nil {
+		return withHint(err, "run kage init --backend file --passphrase again (on a terminal, or with KAGE_PASSPHRASE set)")
+	}
+	if created {
+		fmt.Fprintf(e.stderr, "kage: created %s, empty, encrypted to the passphrase; commands that open it ask for it (or take KAGE_PASSPHRASE)\n", f.Path())
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,49 @@ func testPromptInterrupted(t *testing.T, key string) {
 	}
 	if _, err := kageCmd(t, bus, home, "", "secret", "get", "CANCELLED").Output(); err == nil {
 		t.Fatal("an interrupted set stored a value")
+	}
+}
+
+// TestNewPassphraseConfirmed: kage init --backend file --passphrase asks
+// for the new passphrase twice at once; two that differ write nothing,
+// two that match create the empty store, which that passphrase opens.
+func TestNewPassphraseConfirmed(t *testing.T) {
+	bus := testkeyring.Start(t)
+	home := t.TempDir()
+	data := filepath.Join(home, "kage")
+	script := `export KAGE_HOME=` + data + ` KAGE_BACKEND= KAGE_PASSPHRASE= KAGE_AGE_IDENTITY=; ` +
+		`kage init --backend file --passphrase; echo kage-exit=$?; ` +
+		`kage init --backend file --passphrase; echo kage-exit2=$?; sleep 30`
+	term := newTerminal(t, bus, home, script)
+	term.waitFor("New passphrase for kage's secrets file:")
+	term.tmux("send-keys", "-l", "first-try")
+	term.tmux("send-keys", "Enter")
+	term.waitFor("Repeat it to confirm:")
+	term.tmux("send-keys", "-l", "first-trx")
+	term.tmux("send-keys", "Enter")
+	sc := term.waitFor("kage-exit=")
+	if !strings.Contains(sc, "kage-exit=1") || !strings.Contains(sc, "passphrases differ; nothing was written") {
+		t.Fatalf("two different passphrases:\n%s", sc)
+	}
+	if _, err := os.Stat(filepath.Join(data, "secrets.age")); !os.IsNotExist(err) {
+		t.Fatalf("a store was written after a mismatch: %v", err)
+	}
+	term.waitFor("kage-exit=1\n")
+	term.tmux("send-keys", "-l", "good horse")
+	term.tmux("send-keys", "Enter")
+	term.waitFor("Repeat it to confirm:\n")
+	term.tmux("send-keys", "-l", "good horse")
+	term.tmux("send-keys", "Enter")
+	sc = term.waitFor("kage-exit2=")
+	if !strings.Contains(sc, "kage-exit2=0") || !strings.Contains(sc, "secrets.age, empty, encrypted to") {
+		t.Fatalf("matching passphrases:\n%s", sc)
+	}
+	if strings.Contains(sc, "good horse") || strings.Contains(sc, "first-tr") {
+		t.Fatalf("a passphrase was echoed:\n%s", sc)
+	}
+	cmd := kageCmd(t, bus, home, "", "secret", "list")
+	cmd.Env = append(cmd.Env, "KAGE_HOME="+data, "KAGE_BACKEND=", "KAGE_AGE_IDENTITY=", "KAGE_PASSPHRASE=good horse")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the new passphrase does not open the store: %v\n%s", err, out)
 	}
 }
