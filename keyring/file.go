@@ -395,6 +395,9 @@ type File struct {
 
 	mu    sync.Mutex
 	pass  []byte   // the passphrase once given, so one command asks once
+	// passErr is a prompt the user cancelled: this File does not ask
+	// again, so a Ctrl-C is not followed by the same prompt at once.
+	passErr error
 	keys  [][]byte // the MAC keys, derived once
 	canon string   // path, canonical: the generation record's key
 	// last is the version of the file this File last decrypted or wrote,
@@ -1433,13 +1436,20 @@ func (f *File) passphraseFor(creating bool) ([]byte, error) {
 	if f.pass != nil {
 		return f.pass, nil
 	}
+	if f.passErr != nil {
+		return nil, f.passErr
+	}
 	ask := f.key.Passphrase
 	if creating && f.key.NewPassphrase != nil {
 		ask = f.key.NewPassphrase
 	}
 	p, err := ask()
 	if err != nil {
-		return nil, fmt.Errorf("read the passphrase for %s: %w", f.path, err)
+		err = fmt.Errorf("read the passphrase for %s: %w", f.path, err)
+		if errors.Is(err, context.Canceled) {
+			f.passErr = err
+		}
+		return nil, err
 	}
 	if len(p) == 0 {
 		return nil, &FileKeyError{Path: f.path, Msg: fmt.Sprintf("the passphrase for %s is empty", f.path), Fix: fixPassphrase}

@@ -1635,3 +1635,28 @@ func TestFileWritesWhatJSONMarshalWrites(t *testing.T) {
 		})
 	}
 }
+
+// TestFileCancelledPassphraseNotAskedAgain: a prompt the user cancelled is
+// not shown again by the same File, so one Ctrl-C ends a command's
+// prompts, List's and GetMany's alike.
+func TestFileCancelledPassphraseNotAskedAgain(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "secrets.age")
+	pass := func() ([]byte, error) { return []byte("pw"), nil }
+	w := keyring.NewFile(path, keyring.FileKey{Passphrase: pass, ScryptWorkFactor: 10})
+	if err := w.Set(context.Background(), "global", "A", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	asked := 0
+	cancelled := func() ([]byte, error) { asked++; return nil, context.Canceled }
+	f := keyring.NewFile(path, keyring.FileKey{Passphrase: cancelled, ScryptWorkFactor: 10})
+	if _, err := f.List(context.Background()); !errors.Is(err, context.Canceled) {
+		t.Fatalf("List: %v, want the cancellation", err)
+	}
+	if _, err := f.GetMany(context.Background(), []keyring.Ref{{Scope: "global", Name: "A"}}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("GetMany: %v, want the cancellation", err)
+	}
+	if asked != 1 {
+		t.Fatalf("asked %d times, want once", asked)
+	}
+}

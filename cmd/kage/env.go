@@ -509,7 +509,14 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 	if err != nil {
 		// Unload rather than keep another directory's secrets, and record
 		// the fingerprint so the next prompt does not try again.
-		say(e.stderr, "kage: %s (secrets unloaded; kage tries again when the directory, config or secrets change)", err)
+		if errors.Is(err, context.Canceled) {
+			// Ctrl-C at the passphrase prompt: the fingerprint is
+			// recorded below, so the prompt does not come back at the
+			// next prompt either.
+			say(e.stderr, "kage: cancelled; secrets unloaded (kage asks again when the directory, config or secrets change)")
+		} else {
+			say(e.stderr, "kage: %s (secrets unloaded; kage tries again when the directory, config or secrets change)", err)
+		}
 		res = nil
 	}
 	if isTerminal(e.stdout) {

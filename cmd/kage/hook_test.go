@@ -289,3 +289,38 @@ func newTerminalArgv(t *testing.T, bus *testkeyring.Bus, home string, argv []str
 	})
 	return term
 }
+
+// TestHookPassphraseCancelled: under the prompt hook, Ctrl-C at the file
+// store's passphrase prompt cancels, says so once, and the prompt does
+// not come back until the directory or the store changes.
+func TestHookPassphraseCancelled(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash is not installed")
+	}
+	bus := testkeyring.Start(t)
+	home := t.TempDir()
+	set := kageCmd(t, bus, home, "v", "secret", "set", "PP_TOKEN")
+	set.Env = append(set.Env, "KAGE_BACKEND=file", "KAGE_AGE_IDENTITY=", "KAGE_PASSPHRASE=pw")
+	if out, err := set.CombinedOutput(); err != nil {
+		t.Fatalf("set: %v: %s", err, out)
+	}
+	term := newTerminalArgv(t, bus, home, []string{"bash", "--norc", "--noprofile", "-i"})
+	term.waitSettled()
+	term.tmux("send-keys", "-l", `export KAGE_BACKEND=file KAGE_AGE_IDENTITY= KAGE_PASSPHRASE=; PS1='$ '; eval "$(kage hook bash)"`)
+	term.tmux("send-keys", "Enter")
+	term.waitFor("Passphrase for kage's secrets file:")
+	term.tmux("send-keys", "C-c")
+	term.waitFor("kage: cancelled; secrets unloaded")
+	for i := 1; i <= 3; i++ {
+		term.tmux("send-keys", "-l", fmt.Sprintf("echo step-%d-''done", i))
+		term.tmux("send-keys", "Enter")
+		term.waitFor(fmt.Sprintf("step-%d-done\n", i))
+	}
+	screen := term.tmux("capture-pane", "-p", "-S", "-200")
+	if n := strings.Count(screen, "Passphrase for kage's secrets file:"); n != 1 {
+		t.Fatalf("the passphrase was asked %d times, want once:\n%s", n, screen)
+	}
+	if n := strings.Count(screen, "kage: cancelled"); n != 1 {
+		t.Fatalf("the cancellation was said %d times, want once:\n%s", n, screen)
+	}
+}
