@@ -393,13 +393,13 @@ type File struct {
 	now  func() time.Time
 	seen string // the generation record; "" is SeenFileName beside path
 
-	mu    sync.Mutex
-	pass  []byte   // the passphrase once given, so one command asks once
+	mu   sync.Mutex
+	pass []byte // the passphrase once given, so one command asks once
 	// passErr is a prompt the user cancelled: this File does not ask
 	// again, so a Ctrl-C is not followed by the same prompt at once.
 	passErr error
-	keys  [][]byte // the MAC keys, derived once
-	canon string   // path, canonical: the generation record's key
+	keys    [][]byte // the MAC keys, derived once
+	canon   string   // path, canonical: the generation record's key
 	// last is the version of the file this File last decrypted or wrote,
 	// so that a command's List, GetMany and Set open the file once. It
 	// lives in memory only, as long as the File: one command.
