@@ -53,7 +53,7 @@ and re-signs it: run it only for a file you wrote or restored yourself.
    kage doctor --fix
    kage doctor --json | jq '.[] | select(.status == "fail")'`,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "fix", Usage: "repair the index from the keychain and drop dangling subscription bindings (deletes only stale subscription keys)"},
+			&cli.BoolFlag{Name: "fix", Usage: "repair the index from the keychain, drop dangling subscription bindings (deletes only stale subscription keys) and make kage's own files private"},
 			&cli.BoolFlag{Name: "json", Usage: "print the findings as JSON"},
 		},
 		Action: func(ctx context.Context, cmd *cli.Command) error {
@@ -131,7 +131,7 @@ func doctor(ctx context.Context, e *env, fix, asJSON bool) error {
 		if listed {
 			d.checkNames(entries)
 		}
-		d.checkPermissions()
+		d.checkPermissions(fix)
 		if err := d.checkSubscriptions(ctx, store, entries, listed, fix); err != nil {
 			return err
 		}
@@ -145,7 +145,7 @@ func doctor(ctx context.Context, e *env, fix, asJSON bool) error {
 			}
 		}
 		entries, indexOK := d.checkIndex()
-		d.checkPermissions()
+		d.checkPermissions(fix)
 		if indexOK {
 			d.crossCheck(entries)
 			d.checkNames(entries)
@@ -467,7 +467,11 @@ func countOf(n int, what string) string {
 // write. The index lists names only, but names say what you have; anyone
 // who can write config.toml can move repositories into your namespaces.
 // An editor creates config.toml 0644, which is fine: it holds no secret.
-func (d *doctorRun) checkPermissions() {
+// checkPermissions warns of kage's files and folders that others may read
+// or change; with fix it makes them private, as the warning says, but only
+// what the user owns and what is a plain file or folder (never through a
+// link: see tightenMode).
+func (d *doctorRun) checkPermissions(fix bool) {
 	if runtime.GOOS == "windows" {
 		// Mode bits mean nothing there; %APPDATA% is private to the user.
 		return
@@ -509,8 +513,18 @@ func (d *doctorRun) checkPermissions() {
 		} else if c.deny == 0o077 {
 			to = 0o600
 		}
+		if fix {
+			if err := tightenMode(c.path, c.dir, to); err == nil {
+				d.add("permissions", statusFixed, fmt.Sprintf("%s %s was mode %04o (%s); it is %04o now", c.what, displayPath(c.path), mode, c.why, to), "")
+				continue
+			} else {
+				d.add("permissions", statusWarn, fmt.Sprintf("%s %s is mode %04o: %s; kage doctor --fix could not change it: %v", c.what, displayPath(c.path), mode, c.why, err),
+					fmt.Sprintf("chmod %o %s", to, fixPath(displayPath(c.path))))
+				continue
+			}
+		}
 		d.add("permissions", statusWarn, fmt.Sprintf("%s %s is mode %04o: %s", c.what, displayPath(c.path), mode, c.why),
-			fmt.Sprintf("chmod %o %s", to, fixPath(displayPath(c.path))))
+			fmt.Sprintf("chmod %o %s (or kage doctor --fix)", to, fixPath(displayPath(c.path))))
 	}
 	if !warned && len(shown) > 0 {
 		d.add("permissions", statusOK, "kage's files are private ("+strings.Join(shown, ", ")+")", "")

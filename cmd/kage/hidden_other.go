@@ -4,5 +4,9 @@ package main
 
 import "golang.org/x/term"
 
-// readSecretLine reads one line from the terminal fd without echo.
-func readSecretLine(fd int) ([]byte, error) { return term.ReadPassword(fd) }
+// readSecretLine shows the prompt (ready) and reads one line from the
+// terminal fd without echo.
+func readSecretLine(fd int, ready func()) ([]byte, error) {
+	ready()
+	return term.ReadPassword(fd)
+}

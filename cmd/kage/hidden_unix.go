@@ -14,13 +14,15 @@ import (
 // terminal is raw for the read, so kage sees the keys itself: Ctrl-C and
 // Ctrl-D cancel (x/term's ReadPassword keeps reading after Ctrl-D, so a
 // user who pressed it sat at a prompt that ignored them), backspace and
-// Ctrl-U edit, Enter ends the line.
-func readSecretLine(fd int) ([]byte, error) {
+// Ctrl-U edit, Enter ends the line. ready runs once echo is off, to show
+// the prompt: a key typed as soon as the prompt shows is never echoed.
+func readSecretLine(fd int, ready func()) ([]byte, error) {
 	old, err := term.MakeRaw(fd)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = term.Restore(fd, old) }()
+	ready()
 	var line []byte
 	var b [1]byte
 	for {

@@ -110,14 +110,13 @@ func readHidden(ctx context.Context, fd int, w io.Writer, label string) ([]byte,
 		return nil, fmt.Errorf("cannot use the terminal for a hidden prompt: %w", err)
 	}
 	defer func() { _ = term.Restore(fd, state) }()
-	fmt.Fprint(w, label)
 	type result struct {
 		v   []byte
 		err error
 	}
 	ch := make(chan result, 1)
 	go func() {
-		v, err := readSecretLine(fd)
+		v, err := readSecretLine(fd, func() { fmt.Fprint(w, label) })
 		ch <- result{v, err}
 	}()
 	select {

@@ -65,6 +65,22 @@ func (term *terminal) waitFor(s string) string {
 	}
 }
 
+// waitForCount waits until the screen shows s n times.
+func (term *terminal) waitForCount(s string, n int) string {
+	term.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sc := term.tmux("capture-pane", "-p")
+		if strings.Count(sc, s) >= n {
+			return sc
+		}
+		if time.Now().After(deadline) {
+			term.t.Fatalf("the screen never showed %q %d times:\n%s", s, n, sc)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestPromptIsHidden types a value into `kage secret set` and a key into
 // `kage subscription add` in a real terminal (tmux) and checks that the
 // screen never shows it.
@@ -158,10 +174,12 @@ func TestNewPassphraseConfirmed(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(data, "secrets.age")); !os.IsNotExist(err) {
 		t.Fatalf("a store was written after a mismatch: %v", err)
 	}
-	term.waitFor("kage-exit=1\n")
+	// Each key only once its prompt is up: typed ahead, it would be
+	// echoed before kage turns echo off.
+	term.waitForCount("New passphrase for kage's secrets file:", 2)
 	term.tmux("send-keys", "-l", "good horse")
 	term.tmux("send-keys", "Enter")
-	term.waitFor("Repeat it to confirm:\n")
+	term.waitForCount("Repeat it to confirm:", 2)
 	term.tmux("send-keys", "-l", "good horse")
 	term.tmux("send-keys", "Enter")
 	sc = term.waitFor("kage-exit2=")
