@@ -23,6 +23,7 @@ import (
 	"github.com/kage-cli/kage/internal/atomicfile"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
+	"github.com/kage-cli/kage/shellenv"
 	"github.com/kage-cli/kage/subscription"
 	"github.com/urfave/cli/v3"
 )
@@ -1136,7 +1137,21 @@ func (d *doctorRun) checkHook() {
 		home, _ = os.UserHomeDir()
 	}
 	shells := rcShells(d.e.getenv, home, runtime.GOOS)
+	// The shell doctor runs in, then the login shell: in zsh started from
+	// a bash login, ~/.zshrc is the file that matters.
 	name := loginShell(d.e.getenv, runtime.GOOS)
+	if parent, fromShellVar := shellenv.DetectFrom(d.e.getenv); parent != "" && !fromShellVar {
+		name = parent
+	}
+	if d.e.getenv(stateVar) != "" {
+		// The hook's state is in this shell's environment: it ran here.
+		where := "this shell"
+		if name != "" {
+			where = "this shell (" + name + ")"
+		}
+		d.add("hook", statusOK, "the prompt hook is active in "+where, "")
+		return
+	}
 	for _, s := range shells {
 		if s.name != name {
 			continue
