@@ -72,7 +72,7 @@ func timeoutError(op string, d time.Duration) error {
 
 // Hints for errors that say the Secret Service cannot be reached.
 const (
-	fixNoBus = "start a D-Bus session (log in to a desktop, or run: eval \"$(dbus-launch --sh-syntax)\") and a Secret Service such as gnome-keyring; or, where no keychain runs, keep secrets in an encrypted file: kage init --backend file"
+	fixNoBus = "start a D-Bus session and a Secret Service: log in to a desktop, or on a headless machine: sudo apt install dbus-x11 gnome-keyring, then: eval \"$(dbus-launch --sh-syntax)\"; eval \"$(printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets)\"; or, where no keychain runs, keep secrets in an encrypted file: kage init --backend file"
 	fixNoSS  = "install and start a Secret Service: sudo apt install gnome-keyring, then: eval \"$(printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets)\"; or, where no keychain runs, keep secrets in an encrypted file: kage init --backend file"
 	fixGone  = "run the command again: a desktop session starts the Secret Service again on demand; elsewhere start it: eval \"$(printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --replace --unlock --components=secrets)\""
 	fixLock  = "unlock the login keyring (Seahorse, or on a headless machine: printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --replace --unlock --components=secrets)"
