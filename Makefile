@@ -39,9 +39,9 @@ FUZZ_SHELL  ?= 500x
 FUZZ_PURE   ?= 100000x
 
 test: ## run every test; keychain tests use a private gnome-keyring
-	@if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-daemon >/dev/null; then \
-	  echo "make test: gnome-keyring-daemon or dbus-daemon not found: the keychain tests will be SKIPPED"; \
-	  echo "make test: install them with: sudo apt-get install gnome-keyring dbus libsecret-tools"; \
+	@if ! command -v gnome-keyring-daemon >/dev/null || ! command -v dbus-daemon >/dev/null || ! command -v dbus-launch >/dev/null; then \
+	  echo "make test: gnome-keyring-daemon, dbus-daemon or dbus-launch not found: the keychain tests will be SKIPPED"; \
+	  echo "make test: install them with: sudo apt-get install gnome-keyring dbus dbus-x11 libsecret-tools"; \
 	fi
 	@for p in bash zsh dash fish elvish tmux direnv; do command -v $$p >/dev/null || \
 	  echo "make test: $$p not found: the tests that need it will be SKIPPED (install it with: $(INSTALL) $$p)"; done

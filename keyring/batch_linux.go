@@ -64,6 +64,7 @@ const (
 	dbusProperties  = "org.freedesktop.DBus.Properties"
 	ssLogin         = dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
 	ssDefaultAlias  = dbus.ObjectPath("/org/freedesktop/secrets/aliases/default")
+	ssSessionColl   = dbus.ObjectPath("/org/freedesktop/secrets/collection/session")
 	ssNoPrompt      = dbus.ObjectPath("/")
 	ssErrorIsLocked = "org.freedesktop.Secret.Error.IsLocked"
 )
@@ -222,9 +223,69 @@ func connectSession(ctx context.Context) (*dbus.Conn, error) {
 // login keyring locked. Reading the service's Collections needs no client,
 // and its answer comes after the registration: so it is sent first, alone,
 // and answered before any other call on the connection.
+//
+// A Secret Service that is still starting (the README's headless set-up
+// line returns before gnome-keyring owns its name) is waited for, up to
+// serviceStartWait; a service with no keyring at all is errNoKeyring.
 func register(ctx context.Context, conn *dbus.Conn) (dbus.ObjectPath, error) {
 	svc := conn.Object(ssName, ssPath)
-	return loginCollection(<-svc.GoWithContext(ctx, dbusProperties+".Get", 0, nil, ssService, "Collections").Done)
+	get := func() (dbus.ObjectPath, bool, error) {
+		return loginCollection(<-svc.GoWithContext(ctx, dbusProperties+".Get", 0, nil, ssService, "Collections").Done)
+	}
+	coll, none, err := get()
+	if isNoService(err) && waitForService(ctx, conn, serviceStartWait) {
+		coll, none, err = get()
+	}
+	if err != nil || !none {
+		return coll, err
+	}
+	// Only gnome-keyring's in-memory "session" collection: a keyring that
+	// was never created, unless the default alias names that collection.
+	var alias dbus.ObjectPath
+	if err := svc.CallWithContext(ctx, ssService+".ReadAlias", 0, "default").Store(&alias); err != nil {
+		return "", err
+	}
+	if alias == ssNoPrompt {
+		return "", errNoKeyring
+	}
+	return ssDefaultAlias, nil
+}
+
+// serviceStartWait bounds how long register waits for a Secret Service
+// that nobody owns yet. gnome-keyring-daemon --unlock returns a few
+// milliseconds before its daemon owns the name, under 0.1 s on a loaded
+// 2-core machine; where none is starting, every command pays this once
+// before its error.
+const serviceStartWait = 500 * time.Millisecond
+
+// isNoService reports whether err says that nobody owns the Secret
+// Service's name and the bus cannot start one.
+func isNoService(err error) bool {
+	var de dbus.Error
+	return errors.As(err, &de) && (de.Name == "org.freedesktop.DBus.Error.ServiceUnknown" || de.Name == "org.freedesktop.DBus.Error.NameHasNoOwner")
+}
+
+// waitForService waits up to d for the Secret Service's name to get an
+// owner and reports whether it did.
+func waitForService(ctx context.Context, conn *dbus.Conn, d time.Duration) bool {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		var has bool
+		if err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, ssName).Store(&has); err != nil {
+			return false
+		}
+		if has {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
 }
 
 // readBatch dials and reads refs, bounded as withSession says.
@@ -510,20 +571,23 @@ func batchRead(ctx context.Context, conn *dbus.Conn, coll dbus.ObjectPath, refs 
 // collection go-keyring writes to and searches: the "login" collection
 // when the service lists one (gnome-keyring), else the "default" alias
 // (KeePassXC, KWallet). Searching the same collection finds exactly what
-// go-keyring finds, and nothing from other collections.
-func loginCollection(call *dbus.Call) (dbus.ObjectPath, error) {
+// go-keyring finds, and nothing from other collections. none is true when
+// the service lists no collection but gnome-keyring's in-memory "session"
+// one: no keyring has been created yet.
+func loginCollection(call *dbus.Call) (coll dbus.ObjectPath, none bool, err error) {
 	var v dbus.Variant
 	if err := call.Store(&v); err != nil {
-		return "", err
+		return "", false, err
 	}
 	var colls []dbus.ObjectPath
 	if err := v.Store(&colls); err != nil {
-		return "", err
+		return "", false, err
 	}
 	if slices.Contains(colls, ssLogin) {
-		return ssLogin, nil
+		return ssLogin, false, nil
 	}
-	return ssDefaultAlias, nil
+	none = !slices.ContainsFunc(colls, func(c dbus.ObjectPath) bool { return c != ssSessionColl })
+	return ssDefaultAlias, none, nil
 }
 
 // startUnlock sends, without waiting for the answer, the Unlock of coll

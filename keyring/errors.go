@@ -72,11 +72,18 @@ func timeoutError(op string, d time.Duration) error {
 
 // Hints for errors that say the Secret Service cannot be reached.
 const (
-	fixNoBus = "start a D-Bus session and a Secret Service: log in to a desktop, or on a headless machine: sudo apt install dbus-x11 gnome-keyring, then: eval \"$(dbus-launch --sh-syntax)\"; eval \"$(printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets)\"; or, where no keychain runs, keep secrets in an encrypted file: kage init --backend file"
-	fixNoSS  = "install and start a Secret Service: sudo apt install gnome-keyring, then: eval \"$(printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets)\"; or, where no keychain runs, keep secrets in an encrypted file: kage init --backend file"
-	fixGone  = "run the command again: a desktop session starts the Secret Service again on demand; elsewhere start it: eval \"$(printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --replace --unlock --components=secrets)\""
-	fixLock  = "unlock the login keyring (Seahorse, or on a headless machine: printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --replace --unlock --components=secrets)"
+	fixNoBus     = "start a D-Bus session and a Secret Service: log in to a desktop, or on a headless machine: sudo apt install dbus-x11 gnome-keyring, then: eval \"$(dbus-launch --sh-syntax)\"; eval \"$(printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets)\"; or, where no keychain runs, keep secrets in an encrypted file: kage init --backend file"
+	fixNoSS      = "install and start a Secret Service: sudo apt install gnome-keyring, then: eval \"$(printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --unlock --components=secrets)\"; or, where no keychain runs, keep secrets in an encrypted file: kage init --backend file"
+	fixGone      = "run the command again: a desktop session starts the Secret Service again on demand; elsewhere start it: eval \"$(printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --replace --unlock --components=secrets)\""
+	fixNoKeyring = "create the login keyring: on a headless machine: printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --replace --unlock --components=secrets; on a desktop: Seahorse, File → New → Password Keyring, then Set as Default"
+	fixLock      = "unlock the login keyring (Seahorse, or on a headless machine: printf '%s' \"$PASSWORD\" | gnome-keyring-daemon --replace --unlock --components=secrets)"
 )
+
+// errNoKeyring is a Secret Service with no collection to keep items in:
+// gnome-keyring started on demand before any keyring was created. Its
+// default alias then asks for a prompt that a headless machine cannot
+// show, which would otherwise read as "locked".
+var errNoKeyring = &UnavailableError{Reason: "the Secret Service has no keyring yet (neither a login nor a default collection)", Fix: fixNoKeyring}
 
 // translate turns go-keyring and D-Bus errors into kage's own.
 func translate(err error, scope, name string) error {

@@ -77,8 +77,7 @@ func listItems(ctx context.Context, conn *dbus.Conn, needTimes func(Ref) bool) (
 	// 42 registers a new client in an idle callback and aborts when the
 	// client's calls overtake the registration (batchRead says more).
 	// Reading Collections needs no client, and it decides the collection.
-	colls := svc.GoWithContext(ctx, dbusProperties+".Get", 0, nil, ssService, "Collections")
-	coll, err := loginCollection(<-colls.Done)
+	coll, err := register(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
@@ -92,10 +91,7 @@ func listItems(ctx context.Context, conn *dbus.Conn, needTimes func(Ref) bool) (
 			return nil, err
 		}
 		if alias == ssNoPrompt {
-			return nil, &UnavailableError{
-				Reason: "the Secret Service has neither a login nor a default collection",
-				Fix:    "create a keyring and make it the default (Seahorse: File → New → Password Keyring, then Set as Default)",
-			}
+			return nil, errNoKeyring
 		}
 		coll = alias
 	}

@@ -89,6 +89,11 @@ const (
 	// Bare starts only the dbus-daemon: the bus works but nobody owns
 	// org.freedesktop.secrets and nothing can be activated.
 	Bare
+	// Empty starts gnome-keyring without a keyring, as D-Bus activation
+	// starts it on a headless machine where none was ever created: the
+	// service lists only its in-memory "session" collection and the
+	// "default" alias names nothing.
+	Empty
 )
 
 // String returns the name of the mode.
@@ -100,6 +105,8 @@ func (m Mode) String() string {
 		return "locked"
 	case Bare:
 		return "bare"
+	case Empty:
+		return "empty"
 	}
 	return fmt.Sprintf("Mode(%d)", int(m))
 }
@@ -194,6 +201,10 @@ func StartBare(t testing.TB) *Bus { t.Helper(); return start(t, Bare) }
 // locked (see [Locked]) and registers its cleanup with t. The collection is
 // created unlocked and then locked through the Secret Service Lock method.
 func StartLocked(t testing.TB) *Bus { t.Helper(); return start(t, Locked) }
+
+// StartEmpty starts a private bus whose gnome-keyring has no keyring yet
+// (see [Empty]) and registers its cleanup with t.
+func StartEmpty(t testing.TB) *Bus { t.Helper(); return start(t, Empty) }
 
 func start(t testing.TB, mode Mode) *Bus {
 	t.Helper()
@@ -291,6 +302,39 @@ func (b *Bus) StopSecrets() {
 	b.stopSecrets()
 }
 
+// SecretsEnv is the whole environment the harness gives its
+// gnome-keyring-daemon, for a test that starts one itself as a user would
+// (gnome-keyring-daemon --replace, say): the bus, and a HOME and XDG
+// directories of the bus's own.
+func (b *Bus) SecretsEnv() []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + b.Home,
+		"XDG_DATA_HOME=" + filepath.Join(b.Home, ".local", "share"),
+		"XDG_CONFIG_HOME=" + filepath.Join(b.Home, ".config"),
+		"XDG_CACHE_HOME=" + filepath.Join(b.Home, ".cache"),
+		"XDG_RUNTIME_DIR=" + filepath.Join(b.Dir, "run"),
+		"DBUS_SESSION_BUS_ADDRESS=" + b.Addr,
+		"LANG=C",
+	}
+}
+
+// ExpectReplaced tells the harness that the test is about to replace its
+// gnome-keyring-daemon (gnome-keyring-daemon --replace): that daemon's
+// exit is then not a problem. The replacement is the test's, and it ends
+// with the bus.
+func (b *Bus) ExpectReplaced() {
+	b.secMu.Lock()
+	defer b.secMu.Unlock()
+	if b.keyringKill != nil {
+		b.keyringKill.Store(true)
+	}
+	if b.readyConn != nil {
+		b.readyConn.Close()
+		b.readyConn = nil
+	}
+}
+
 func (b *Bus) stopSecrets() {
 	if b.keyringKill != nil {
 		b.keyringKill.Store(true)
@@ -326,6 +370,9 @@ func (b *Bus) RestartSecrets() error {
 		return err
 	}
 	b.readyConn = conn
+	if b.Mode == Empty {
+		return nil
+	}
 	if _, err := waitCollection(conn, deadline); err != nil {
 		return b.withLog(err)
 	}
@@ -452,6 +499,10 @@ func (b *Bus) start(mode Mode) error {
 	if err != nil {
 		return err
 	}
+	if mode == Empty {
+		b.readyConn = conn
+		return nil
+	}
 	// Kept open until Stop: a client that leaves just as the next one
 	// opens a session has made gnome-keyring abort ("assertion 'client'
 	// failed"), so the harness does not leave right after start-up.
@@ -521,18 +572,14 @@ func (b *Bus) startKeyring() error {
 	// file's offset.
 	log := b.keyringLog
 	cmd := exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
-	cmd.Dir = b.Home
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + b.Home,
-		"XDG_DATA_HOME=" + filepath.Join(b.Home, ".local", "share"),
-		"XDG_CONFIG_HOME=" + filepath.Join(b.Home, ".config"),
-		"XDG_CACHE_HOME=" + filepath.Join(b.Home, ".cache"),
-		"XDG_RUNTIME_DIR=" + run,
-		"DBUS_SESSION_BUS_ADDRESS=" + b.Addr,
-		"LANG=C",
+	if b.Mode == Empty {
+		cmd.Args = []string{"gnome-keyring-daemon", "--foreground", "--components=secrets"}
 	}
-	cmd.Stdin = strings.NewReader(Password)
+	cmd.Dir = b.Home
+	cmd.Env = b.SecretsEnv()
+	if b.Mode != Empty {
+		cmd.Stdin = strings.NewReader(Password)
+	}
 	cmd.Stdout = log
 	cmd.Stderr = log
 	setProcAttr(cmd)
