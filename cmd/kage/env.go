@@ -434,6 +434,10 @@ nothing changed it returns without touching the keychain.
    kage hook nu | save -f ~/.config/nushell/kage.nu  # then: source kage.nu in config.nu
    eval (kage hook elvish | slurp)           # in ~/.config/elvish/rc.elv`,
 		Action: func(ctx context.Context, cmd *cli.Command) error {
+			if cmd.NArg() == 0 {
+				return usagef(`usage: kage hook SHELL, e.g. eval "$(kage hook bash)" in ~/.bashrc (kage hook --help shows every shell's line)`,
+					"kage hook needs the name of your shell: one of bash, zsh, fish, pwsh, nu, elvish")
+			}
 			if err := wantArgs(cmd, 1, "SHELL"); err != nil {
 				return err
 			}
