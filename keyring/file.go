@@ -537,8 +537,13 @@ func parseWritten(plain []byte) (envelope, bool) {
 	if e.p.Generation, ok = p.uint(); !ok || !p.lit(`,"secrets":[`) {
 		return e, false
 	}
-	// Counted first: growing the slice would copy it a dozen times.
-	e.p.Secrets = make([]fileSecret, 0, bytes.Count(plain[p.i:], []byte(`{"scope":`)))
+	// Counted first: growing the slice would copy it a dozen times. But no
+	// more than the bytes left could hold as whole entries, nor more than
+	// a big store has: someone with only the public key can write a file
+	// of nothing but {"scope":, and the count alone would reserve 12 times
+	// its size before a check. Beyond, append grows it.
+	n := bytes.Count(plain[p.i:], []byte(`{"scope":`))
+	e.p.Secrets = make([]fileSecret, 0, min(n, (len(plain)-p.i)/len(minFileEntry), 1<<14))
 	scopes := map[string]string{}
 	for !p.lit("]") {
 		if len(e.p.Secrets) > 0 && !p.lit(",") {
@@ -591,6 +596,10 @@ func parseWritten(plain []byte) (envelope, bool) {
 	}
 	return e, p.lit("}") && p.i == len(plain)
 }
+
+// minFileEntry is the shortest secret parseWritten can take: empty
+// strings, and the shortest time that time.Time's JSON form has.
+const minFileEntry = `{"scope":"","name":"","value":"","created":"0000-01-01T00:00:00Z","updated":"0000-01-01T00:00:00Z"}`
 
 // scan reads the JSON kage writes, for parseWritten.
 type scan struct {
@@ -781,6 +790,11 @@ type fileSecret struct {
 func (f *File) Set(ctx context.Context, scope, name string, value []byte) error {
 	if len(value) > MaxInput {
 		return &TooBigError{Name: name, Size: len(value), Limit: MaxInput, System: fileSystem}
+	}
+	if !utf8.ValidString(scope) || !utf8.ValidString(name) {
+		// JSON would write each bad byte as U+FFFD: two names would become
+		// one on disk, and the next reader would refuse the whole store.
+		return fmt.Errorf("keyring: the scope and name of a secret must be valid UTF-8 (%q in %q)", name, scope)
 	}
 	return f.update(ctx, func(secrets []fileSecret) ([]fileSecret, error) {
 		now := f.now().UTC()
