@@ -15,6 +15,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/kage-cli/kage/internal/safefile"
 )
 
 // LockWait bounds how long a writer waits for another kage process to
@@ -198,15 +200,27 @@ func Read(path string) (data []byte, exists bool, err error) {
 			return nil, true, err
 		}
 	}
-	data, err = os.ReadFile(path)
+	return readChecked(path)
+}
+
+// readChecked is Read after the mode check. The file can change between
+// Lstat and the read: a FIFO put in its place would block kage for good,
+// a link to /dev/zero feed it until memory runs out. The read itself
+// refuses both, and a file too big.
+func readChecked(path string) (data []byte, exists bool, err error) {
+	data, err = safefile.ReadFile(path, safefile.Options{Max: MaxState})
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, true, errors.New("cannot be read: " + PathErr(err))
+		return nil, true, errors.New(safefile.Describe(err))
 	}
 	return data, true, nil
 }
+
+// MaxState is the largest state file Read takes. An index of 100,000
+// secrets is about 13 MB; a bigger file was not written by kage.
+const MaxState = 64 << 20
 
 // DecodeJSON is ReadJSON's decoding of data, read by Read, into v.
 func DecodeJSON(data []byte, v any) error {
