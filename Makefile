@@ -20,15 +20,17 @@ help: ## show the targets
 
 TAGS        ?=
 
-build: ## build a static bin/kage (TAGS=aws,azure adds the AWS / Azure backends)
+build: ## build a static bin/kage and bin/kage-hook (TAGS=aws,azure adds the AWS / Azure backends)
 	$(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kage
+	$(GO) build -trimpath -ldflags '-s -w' -o $(dir $(BIN))kage-hook ./cmd/kage-hook
 
 build-all: ## build bin/kage with every optional backend (aws, azure)
 	$(MAKE) build TAGS=aws,azure
 
-install: build ## install kage into $(PREFIX)/bin
+install: build ## install kage and kage-hook (the prompt hook's fast path) into $(PREFIX)/bin
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/kage
+	install -m 0755 $(dir $(BIN))kage-hook $(DESTDIR)$(PREFIX)/bin/kage-hook
 
 # Fuzz budgets are counts, not durations: go1.26's fuzz coordinator can
 # fail a run with "context deadline exceeded" when a duration ends while a
@@ -67,11 +69,12 @@ lint: ## gofmt, go vet and staticcheck
 bench: ## run the benchmarks (kage env and the hook, side by side with their baselines)
 	$(GO) test -run '^$$' -bench . -benchtime 30x ./...
 
-cross: ## build for linux, darwin and windows on amd64 and arm64
+cross: ## build for linux, darwin and windows on amd64 and arm64, into bin/OS-ARCH/
 	@for p in $(CROSS); do \
 	  os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
 	  echo "build $$os/$$arch"; \
-	  GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/kage-$$os-$$arch$$ext ./cmd/kage || exit 1; \
+	  GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/$$os-$$arch/kage$$ext ./cmd/kage || exit 1; \
+	  [ $$os = windows ] || GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '-s -w' -o bin/$$os-$$arch/kage-hook ./cmd/kage-hook || exit 1; \
 	done
 
 clean: ## remove built binaries

@@ -24,7 +24,9 @@ var (
 	buildErr  error
 )
 
-type programs struct{ kage, minimal, onebyone, hello string }
+// programs are the binaries a benchmark runs: kage and kage-hook (built
+// into one folder, as `make install` puts them), and the baselines.
+type programs struct{ kage, hook, minimal, onebyone, hello string }
 
 // TestMain prints the table of every figure once the benchmarks ran, and
 // removes the programs build compiled.
@@ -48,12 +50,14 @@ func build(b *testing.B) programs {
 		}
 		bins = programs{
 			kage:     filepath.Join(binDir, "kage"),
+			hook:     filepath.Join(binDir, "kage-hook"),
 			minimal:  filepath.Join(binDir, "minimal"),
 			onebyone: filepath.Join(binDir, "onebyone"),
 			hello:    filepath.Join(binDir, "hello"),
 		}
 		for out, pkg := range map[string]string{
 			bins.kage:     "github.com/kage-cli/kage/cmd/kage",
+			bins.hook:     "github.com/kage-cli/kage/cmd/kage-hook",
 			bins.minimal:  "github.com/kage-cli/kage/bench/minimal",
 			bins.onebyone: "github.com/kage-cli/kage/bench/onebyone",
 			bins.hello:    "github.com/kage-cli/kage/bench/hello",
@@ -330,19 +334,28 @@ func settled(b *testing.B, dir string, env []string, hook string) []string {
 }
 
 // BenchmarkHookUnchanged times the prompt hook when nothing changed since
-// the last prompt, which is what it does almost every time: kage's
-// hook-env next to direnv's export with an allowed .envrc, and next to a
-// static Go program that does nothing. The goals: 0.6× direnv and 1.15×
+// the last prompt, which is what it does almost every time. The hook `kage
+// hook` prints runs kage-hook, which compares the stamps in KAGE_WATCH and
+// execs kage only when one differs, so that is what is timed: next to
+// direnv's export with an allowed .envrc, next to a static Go program that
+// does nothing, and next to kage hook-env without kage-hook (what the hook
+// does when kage-hook is not installed). The goals: 0.6× direnv and 1.15×
 // the empty program.
 func BenchmarkHookUnchanged(b *testing.B) {
 	l := newLayout(b, 10)
-	after := settled(b, l.repo, l.env, l.bins.kage+" hook-env bash")
-	if !strings.Contains(strings.Join(after, "\n"), "SECRET_000=s3cr3t-") {
+	after := settled(b, l.repo, l.env, l.bins.hook+" "+l.bins.kage+" hook-env bash")
+	joined := strings.Join(after, "\n")
+	if !strings.Contains(joined, "SECRET_000=s3cr3t-") {
 		b.Fatal("kage hook-env did not load the secrets")
 	}
-	kage := command{dir: l.repo, env: after, check: isEmpty, prog: l.bins.kage, args: []string{"hook-env", "bash"}}
+	if !strings.Contains(joined, "KAGE_WATCH=w1 ") {
+		b.Fatal("kage hook-env under kage-hook did not set KAGE_WATCH")
+	}
+	kage := command{dir: l.repo, env: after, check: isEmpty, prog: l.bins.hook, args: []string{l.bins.kage, "hook-env", "bash"}}
 	compare(b, "hook-unchanged-vs-hello", goal{Max: 1.15}, kage,
 		"static Go hello", command{dir: l.repo, env: after, check: isEmpty, prog: l.bins.hello})
+	compare(b, "hook-unchanged-vs-kage", goal{}, kage,
+		"kage hook-env alone", command{dir: l.repo, env: after, check: isEmpty, prog: l.bins.kage, args: []string{"hook-env", "bash"}})
 
 	direnv, err := exec.LookPath("direnv")
 	if err != nil {

@@ -31,11 +31,26 @@ type Context struct {
 	// taken as a repository (another user's, or a worktree its repository
 	// does not list), so Repo is "". The caller shows it to the user.
 	Ignored string
+	// Inputs lists the files and folders the answer was read from, for a
+	// caller that keeps it and wants to know when to look again (the
+	// prompt hook): each .git looked for on the way up, the repository's
+	// files that were read, git's global configs where its
+	// safe.directory rule was asked, kage's membership file and the
+	// folders a [namespaces] glob resolves. A change to any of them can
+	// change the answer; nothing else in the file system can. A path
+	// written with KindOnly in front matters only by whether it is a
+	// regular file (a repository's HEAD, which git rewrites at every
+	// checkout).
+	Inputs []string
 
 	// commonDir is Repo's shared git directory, whose config
 	// IgnoredGitNamespace reads.
 	commonDir string
 }
+
+// KindOnly marks an entry of Context.Inputs whose content does not
+// matter, only whether it is a regular file.
+const KindOnly = "+"
 
 // Options are the caller's inputs to Detect.
 type Options struct {
@@ -61,7 +76,7 @@ func Detect(dir string, opts Options) (*Context, error) {
 		return nil, err
 	}
 	ctx := &Context{Dir: d}
-	r, inRepo, ignored, err := findRepo(d)
+	r, inRepo, ignored, err := findRepo(d, &ctx.Inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +108,7 @@ func Detect(dir string, opts Options) (*Context, error) {
 		return ctx, nil
 	}
 	if inRepo && opts.Data != "" {
+		ctx.Inputs = append(ctx.Inputs, MembershipPath(opts.Data))
 		n, err := membershipOf(opts.Data, r.root)
 		if err != nil {
 			return nil, err
@@ -106,7 +122,11 @@ func Detect(dir string, opts Options) (*Context, error) {
 		// Resolved only here, where they are matched: checking them above
 		// costs no file-system call, resolving one costs a few.
 		for i := range globs {
-			globs[i].pattern = resolveGlobPrefix(globs[i].pattern)
+			var prefix string
+			globs[i].pattern, prefix = resolveGlobPrefix(globs[i].pattern)
+			if prefix != "" {
+				ctx.Inputs = append(ctx.Inputs, prefix)
+			}
 		}
 		at := ctx.Dir
 		if inRepo {
@@ -279,21 +299,22 @@ func globMeta() string {
 
 // resolveGlobPrefix resolves symlinks in the part of a pattern before its
 // first wildcard: the paths it is matched against have theirs resolved, so
-// "~/code/*" must still match when ~ or ~/code is a symlink.
-func resolveGlobPrefix(pat string) string {
+// "~/code/*" must still match when ~ or ~/code is a symlink. It returns the
+// prefix it resolved too, "" when it resolved none.
+func resolveGlobPrefix(pat string) (resolved, prefix string) {
 	prefix, rest := pat, ""
 	if i := strings.IndexAny(pat, globMeta()); i >= 0 {
 		j := strings.LastIndexByte(pat[:i], filepath.Separator)
 		if j <= 0 {
-			return pat
+			return pat, ""
 		}
 		prefix, rest = pat[:j], pat[j:]
 	}
 	real, err := filepath.EvalSymlinks(prefix)
 	if err != nil || real == prefix {
-		return pat
+		return pat, prefix
 	}
-	return escapeGlob(real) + rest
+	return escapeGlob(real) + rest, prefix
 }
 
 func escapeGlob(s string) string {

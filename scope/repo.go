@@ -44,10 +44,12 @@ func (r repoInfo) cfgFile() string { return filepath.Join(r.commonDir, "config")
 // resolved), walking up like git. Not being in a repository is not an
 // error. A .git that git itself would refuse — another user's, or a linked
 // worktree its repository does not list — ends the walk as git's refusal
-// does: found is false and ignored says why, in one line.
-func findRepo(dir string) (r repoInfo, found bool, ignored string, err error) {
+// does: found is false and ignored says why, in one line. Each file or
+// folder the answer was read from is appended to *in (Context.Inputs).
+func findRepo(dir string, in *[]string) (r repoInfo, found bool, ignored string, err error) {
 	for d := dir; ; {
 		dotGit := filepath.Join(d, ".git")
+		*in = append(*in, dotGit)
 		fi, err := os.Lstat(dotGit)
 		linked := false
 		if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
@@ -57,7 +59,7 @@ func findRepo(dir string) (r repoInfo, found bool, ignored string, err error) {
 		}
 		switch {
 		case err == nil:
-			r, found, ignored, err := openWorkTree(d, dotGit, fi, linked)
+			r, found, ignored, err := openWorkTree(d, dotGit, fi, linked, in)
 			if err != nil || found || ignored != "" {
 				return r, found, ignored, err
 			}
@@ -73,14 +75,22 @@ func findRepo(dir string) (r repoInfo, found bool, ignored string, err error) {
 }
 
 // openWorkTree reads the repository whose .git entry is dotGit inside root
-// (which has its links resolved); linked tells that dotGit is a link.
-func openWorkTree(root, dotGit string, fi fs.FileInfo, linked bool) (repoInfo, bool, string, error) {
+// (which has its links resolved); linked tells that dotGit is a link. in
+// is findRepo's.
+func openWorkTree(root, dotGit string, fi fs.FileInfo, linked bool, in *[]string) (repoInfo, bool, string, error) {
+	// root for its owner; what git's global configs say, when asked
+	// (safe.directory), depends on them.
+	*in = append(*in, root)
+	safe := func() bool {
+		*in = append(*in, protectedConfigs(os.Getenv)...)
+		return safeDirectory(root)
+	}
 	// git's safe.directory rule: a repository someone else owns may run
 	// their hooks and filters, and here would choose the secrets. The work
 	// tree and its .git are checked before anything is read, so another
 	// user's /tmp/.git — a FIFO, garbage — cannot make kage fail in every
 	// folder below it either.
-	if why := notOwned([]string{root, dotGit}); why != "" && !safeDirectory(root) {
+	if why := notOwned([]string{root, dotGit}); why != "" && !safe() {
 		return repoInfo{}, false, foreign(root, why), nil
 	}
 	gitDir := dotGit
@@ -92,6 +102,7 @@ func openWorkTree(root, dotGit string, fi fs.FileInfo, linked bool) (repoInfo, b
 			return repoInfo{}, false, "", err
 		}
 	}
+	*in = append(*in, gitDir, KindOnly+filepath.Join(gitDir, "HEAD"))
 	if hfi, err := os.Stat(filepath.Join(gitDir, "HEAD")); err != nil || !hfi.Mode().IsRegular() {
 		if !isFile {
 			// Not a repository after all (an empty or stray .git folder);
@@ -111,6 +122,7 @@ func openWorkTree(root, dotGit string, fi fs.FileInfo, linked bool) (repoInfo, b
 
 	commonDir := gitDir
 	cf := filepath.Join(gitDir, "commondir")
+	*in = append(*in, cf)
 	b, err := safefile.ReadFile(cf, safefile.Options{Max: maxPointerFile})
 	switch {
 	case err == nil:
@@ -134,7 +146,8 @@ func openWorkTree(root, dotGit string, fi fs.FileInfo, linked bool) (repoInfo, b
 	if commonDir != gitDir {
 		owned = append(owned, commonDir)
 	}
-	if why := notOwned(owned); why != "" && !safeDirectory(root) {
+	*in = append(*in, owned...)
+	if why := notOwned(owned); why != "" && !safe() {
 		return repoInfo{}, false, foreign(root, why), nil
 	}
 
@@ -142,13 +155,14 @@ func openWorkTree(root, dotGit string, fi fs.FileInfo, linked bool) (repoInfo, b
 	if commonDir == gitDir {
 		return r, true, "", nil
 	}
-	if why := notListed(root, dotGit, isFile, gitDir, commonDir); why != "" {
+	if why := notListed(root, dotGit, isFile, gitDir, commonDir, in); why != "" {
 		return repoInfo{}, false, fmt.Sprintf("ignoring the git worktree at %s: it names %s as its repository, %s; if you moved the worktree, run git worktree repair in it", quotePath(root), quotePath(commonDir), why), nil
 	}
 	// A linked worktree shares its repository's secrets, so it maps to the
 	// main work tree, which git keeps as the parent of a common dir named
 	// .git. A bare repository has no main work tree to map to.
 	if filepath.Base(commonDir) == ".git" {
+		*in = append(*in, r.cfgFile())
 		cfg, err := loadGitConfig(r.cfgFile())
 		if err != nil {
 			return repoInfo{}, false, "", err
@@ -171,8 +185,8 @@ func foreign(root, why string) string {
 // points back at this worktree's .git file. Anything else is a folder
 // claiming another repository — a downloaded archive whose commondir leads
 // to ~/code/payments/.git must not get payments' secrets. It returns why
-// the claim fails, or "".
-func notListed(root, dotGit string, isFile bool, gitDir, commonDir string) string {
+// the claim fails, or "". in is findRepo's.
+func notListed(root, dotGit string, isFile bool, gitDir, commonDir string, in *[]string) string {
 	if !isFile {
 		return "but its .git is a folder, which a linked worktree never has"
 	}
@@ -180,6 +194,7 @@ func notListed(root, dotGit string, isFile bool, gitDir, commonDir string) strin
 		return fmt.Sprintf("but its git directory %s is not one of that repository's worktrees", quotePath(gitDir))
 	}
 	back := filepath.Join(gitDir, "gitdir")
+	*in = append(*in, back)
 	b, err := safefile.ReadFile(back, safefile.Options{Max: maxPointerFile})
 	if err != nil {
 		return fmt.Sprintf("but %s %s", quotePath(back), safefile.Describe(err))
@@ -200,6 +215,7 @@ func notListed(root, dotGit string, isFile bool, gitDir, commonDir string) strin
 	// Lstat: a .git that is a link to the listed worktree's .git file is
 	// another folder claiming that worktree (an archive can hold the
 	// link); git takes it as its own top level.
+	*in = append(*in, p)
 	want, err1 := os.Lstat(dotGit)
 	got, err2 := os.Stat(p)
 	if err1 != nil || err2 != nil || !os.SameFile(want, got) {

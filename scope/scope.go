@@ -220,7 +220,8 @@ func canonicalRepoPath(given, base string) (string, error) {
 	if p, err = realDir(p, fmt.Sprintf("repo path %q", given)); err != nil {
 		return "", err
 	}
-	r, found, _, err := findRepo(p)
+	var in []string
+	r, found, _, err := findRepo(p, &in)
 	if err != nil {
 		return "", fmt.Errorf("repo path %q: %w", given, err)
 	}

@@ -7,34 +7,53 @@ import (
 
 // Hook returns the code for a shell's rc file that runs kage at each prompt
 // (`kage hook-env SHELL`) and evaluates what it prints. kage is the path of
-// the kage binary, quoted here for the shell. The hooks keep the shell's
-// previous exit status and append themselves only once, so sourcing the rc
-// file twice is harmless.
-func Hook(shell, kage string) (string, error) {
+// the kage binary, quoted here for the shell; light, when not "", is the
+// path of kage-hook, which the hook then runs first (`kage-hook KAGE
+// hook-env SHELL`) so that a prompt where nothing changed does not start
+// kage at all. The hooks keep the shell's previous exit status and append
+// themselves only once, so sourcing the rc file twice is harmless.
+func Hook(shell, kage, light string) (string, error) {
 	s, err := Get(shell)
 	if err != nil {
 		// Only the shells with a hook are worth naming here: sh, dotenv
 		// and json would be refused next.
 		return "", fmt.Errorf("kage has no prompt hook for %q: use one of %s", shell, hookShells)
 	}
+	var word func(string) (string, error)
+	var tmpl string
 	switch s.Name() {
 	case "bash":
-		return strings.ReplaceAll(bashHook, "@KAGE@", string(posixWord([]byte(kage)))), nil
+		tmpl, word = bashHook, func(p string) (string, error) { return string(posixWord([]byte(p))), nil }
 	case "zsh":
-		return strings.ReplaceAll(zshHook, "@KAGE@", string(posixWord([]byte(kage)))), nil
+		tmpl, word = zshHook, func(p string) (string, error) { return string(posixWord([]byte(p))), nil }
 	case "fish":
-		return strings.ReplaceAll(fishHook, "@KAGE@", string(fishWord([]byte(kage)))), nil
+		tmpl, word = fishHook, func(p string) (string, error) { return string(fishWord([]byte(p))), nil }
 	case "pwsh":
-		return strings.ReplaceAll(pwshHook, "@KAGE@", pwshVerbatim(kage)), nil
+		tmpl, word = pwshHook, func(p string) (string, error) { return pwshVerbatim(p), nil }
 	case "elvish":
-		return strings.ReplaceAll(elvishHook, "@KAGE@", string(elvishString([]byte(kage)))), nil
+		tmpl, word = elvishHook, func(p string) (string, error) { return string(elvishString([]byte(p))), nil }
 	case "nu":
-		if strings.Contains(kage, "'#") {
-			return "", fmt.Errorf("the path of kage, %q, cannot be written in a nushell raw string; move kage elsewhere", kage)
+		tmpl, word = nuHook, func(p string) (string, error) {
+			if strings.Contains(p, "'#") {
+				return "", fmt.Errorf("the path %q cannot be written in a nushell raw string; move kage elsewhere", p)
+			}
+			return "r#'" + p + "'#", nil
 		}
-		return strings.ReplaceAll(nuHook, "@KAGE@", "r#'"+kage+"'#"), nil
+	default:
+		return "", fmt.Errorf("kage has no prompt hook for %s: use one of %s", s.Name(), hookShells)
 	}
-	return "", fmt.Errorf("kage has no prompt hook for %s: use one of %s", s.Name(), hookShells)
+	cmd, err := word(kage)
+	if err != nil {
+		return "", err
+	}
+	if light != "" {
+		lw, err := word(light)
+		if err != nil {
+			return "", err
+		}
+		cmd = lw + " " + cmd
+	}
+	return strings.ReplaceAll(tmpl, "@KAGE@", cmd), nil
 }
 
 // hookShells are the shells Hook writes for.

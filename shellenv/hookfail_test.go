@@ -195,7 +195,7 @@ func TestHookUnloadsAfterFailedLoad(t *testing.T) {
 			if err := os.WriteFile(kage, []byte(wrapper), 0o700); err != nil {
 				t.Fatal(err)
 			}
-			hook, err := Hook(d.shell, kage)
+			hook, err := Hook(d.shell, kage, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -427,7 +427,7 @@ func pick[T any](c bool, a, b T) T {
 func hookableShells() []string {
 	var out []string
 	for _, n := range shellenv.Names() {
-		if _, err := shellenv.Hook(n, "kage"); err == nil {
+		if _, err := shellenv.Hook(n, "kage", ""); err == nil {
 			out = append(out, n)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kage-cli/kage/config"
 	"github.com/kage-cli/kage/envname"
+	"github.com/kage-cli/kage/internal/hookstamp"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/shellenv"
@@ -448,7 +449,7 @@ nothing changed it returns without touching the keychain.
 			if p, err := filepath.EvalSymlinks(self); err == nil {
 				self = p
 			}
-			code, err := shellenv.Hook(cmd.Args().First(), self)
+			code, err := shellenv.Hook(cmd.Args().First(), self, lightHook(self))
 			if err != nil {
 				return usagef("", "%s", err)
 			}
@@ -456,6 +457,26 @@ nothing changed it returns without touching the keychain.
 			return err
 		},
 	}
+}
+
+// lightHook is the kage-hook program installed beside kage (self, links
+// resolved), which the hook then runs first, or "" to run kage alone. It
+// runs at every prompt, so it must be as much the user's as kage is: a
+// regular executable file, owned by kage's owner, writable by no one else.
+func lightHook(self string) string {
+	p := filepath.Join(filepath.Dir(self), "kage-hook")
+	if runtime.GOOS == "windows" {
+		return ""
+	}
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o022 != 0 || fi.Mode().Perm()&0o100 == 0 {
+		return ""
+	}
+	ki, err := os.Stat(self)
+	if err != nil || !sameOwner(fi, ki) {
+		return ""
+	}
+	return p
 }
 
 // State variables of the prompt hook. They hold paths, modification times
@@ -490,9 +511,40 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 		return usagef("", "%s", err)
 	}
 	c, cerr := e.contextFor(nil, "")
+	watching := e.getenv(watchingVar) == "1"
+	var snap hookstamp.Snapshot
+	if watching && cerr == nil {
+		// kage-hook ran first and found a change in what the last watch
+		// list named. The new list is stamped before anything on it is
+		// read again, config.toml included: a change from here on shows
+		// at the next prompt. A second look that reads other files than
+		// the first (something moved meanwhile) is not watched.
+		paths := watchPaths(e.paths, c, e.customSecretsFile())
+		snap = hookstamp.Take(paths)
+		e.cfg = nil
+		c2, err2 := e.contextFor(nil, "")
+		if err2 != nil || !slices.Equal(watchPaths(e.paths, c2, e.customSecretsFile()), paths) {
+			snap = hookstamp.Snapshot{}
+		}
+		c, cerr = c2, err2
+	}
 	fp := fingerprint(e.paths, c, cerr, e.customSecretsFile())
 	if fp == e.getenv(stateVar) {
-		return nil
+		if !watching {
+			return nil
+		}
+		// Nothing kage hands out changed (a git command touched HEAD, a
+		// file was saved as it was): only the watch list is renewed.
+		w := watchValue(snap, e.getenv)
+		if w == e.getenv(hookstamp.Var) || isTerminal(e.stdout) {
+			return nil
+		}
+		out, err := sh.Render(shellenv.Plan{State: []shellenv.Var{{Name: hookstamp.Var, Value: []byte(w)}}})
+		if err != nil {
+			return err
+		}
+		_, err = e.stdout.Write(out)
+		return err
 	}
 	// main leaves Ctrl-C to this point (isHookEnv): from here on, a
 	// keychain read gives up cleanly rather than die mid-way.
@@ -528,12 +580,30 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 		return printMasked(e, res, "kage hook-env is the prompt hook's worker; put the hook in your shell's rc file instead (kage hook --help)")
 	}
 	loaded := loadedNames(e.getenv(loadedVar))
-	out, rerr := sh.Render(hookPlan(loaded, res, fp))
+	plan := func(res []resolved) shellenv.Plan {
+		p := hookPlan(loaded, res, fp)
+		if watching {
+			// Summed with the state this plan leaves in the shell.
+			after := map[string]string{}
+			for _, v := range p.State {
+				after[v.Name] = string(v.Value)
+			}
+			w := watchValue(snap, func(k string) string {
+				if v, ok := after[k]; ok {
+					return v
+				}
+				return e.getenv(k)
+			})
+			p.State = append(p.State, shellenv.Var{Name: hookstamp.Var, Value: []byte(w)})
+		}
+		return p
+	}
+	out, rerr := sh.Render(plan(res))
 	if rerr != nil {
 		// One value this shell cannot hold: unload everything rather than
 		// keep what the shell has.
 		var uerr error
-		if out, uerr = sh.Render(hookPlan(loaded, nil, fp)); uerr != nil {
+		if out, uerr = sh.Render(plan(nil)); uerr != nil {
 			if uerr.Error() == rerr.Error() {
 				return rerr
 			}
@@ -669,6 +739,54 @@ func fingerprint(p config.Paths, c *scope.Context, cerr error, file string) stri
 	}
 	sum := sha256.Sum256(b.Bytes())
 	return hex.EncodeToString(sum[:16])
+}
+
+// watchingVar is what kage-hook sets for the kage hook-env it hands over
+// to: keep the watch list (hookstamp) up to date. Without kage-hook the
+// list would cost every prompt a second look and never be read.
+const watchingVar = "KAGE_WATCHING"
+
+// watchPaths lists what the hook's answer in c was read from: c's Inputs,
+// kage's folders and every file fingerprint stamps.
+func watchPaths(p config.Paths, c *scope.Context, file string) []string {
+	paths := []string{p.Config, p.Data, p.ConfigFile(),
+		filepath.Join(p.Data, keyring.IndexFile), filepath.Join(p.Data, subscription.File),
+		filepath.Join(p.Data, secretsFileName), filepath.Join(p.Data, envname.ForcedFile)}
+	if file != "" {
+		paths = append(paths, file)
+	}
+	if c != nil {
+		for _, in := range c.Inputs {
+			if q, ok := strings.CutPrefix(in, scope.KindOnly); ok {
+				in = hookstamp.KindOnly + q
+			}
+			paths = append(paths, in)
+		}
+	}
+	// Once each, in order: a .git is both looked for and read.
+	seen := make(map[string]bool, len(paths))
+	out := paths[:0]
+	for _, p := range paths {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// watchValue is KAGE_WATCH for snap, "" when snap cannot be watched (then
+// kage-hook hands every prompt to kage hook-env, as without kage-hook).
+func watchValue(snap hookstamp.Snapshot, getenv func(string) string) string {
+	wd, err := hookstamp.Wd()
+	if err != nil {
+		return ""
+	}
+	w, ok := snap.Encode(wd, getenv)
+	if !ok {
+		return ""
+	}
+	return w
 }
 
 // stamp identifies a file's version by modification time and size.

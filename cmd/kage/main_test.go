@@ -16,8 +16,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){"kage": main})
+	testscript.Main(m, testCommands)
 }
+
+// testCommands are the programs scripts and tests run by name, each this
+// test binary under another name (hooklight_unix_test.go adds kage-hook).
+var testCommands = map[string]func(){"kage": main}
 
 // busHolder lets keyringd replace a script's bus.
 type busHolder struct {
