@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // MaxLen keeps names well inside every keychain's account field.
@@ -127,8 +128,11 @@ func Refused(name string) (Rule, bool) {
 	if i, ok := exactIndex(name); ok {
 		return Rule{Pattern: exact[i].name, Category: exact[i].cat}, true
 	}
-	for _, i := range familiesFor(name[0]) {
-		f := families[i]
+	for i := range families {
+		f := &families[i]
+		if !mayStart(f.prefix, name[0]) {
+			continue
+		}
 		if len(name) >= len(f.prefix)+len(f.suffix) && hasFold(name, f.prefix, f.suffix) {
 			return Rule{Pattern: f.pattern(), Category: f.cat}, true
 		}
@@ -136,37 +140,12 @@ func Refused(name string) (Rule, bool) {
 	return Rule{}, false
 }
 
-// familiesFor lists, in table order, the families a name starting with b
-// may belong to: those whose prefix starts with b in either case, and those
-// with no prefix. A byte outside ASCII may fold onto a letter (the Kelvin
-// sign onto k), so it gets every family.
-func familiesFor(b byte) []uint8 {
-	if b >= 0x80 {
-		return familyIndex().all
-	}
-	return familyIndex().by[b|0x20]
+// mayStart reports whether a name starting with b may have prefix: a
+// cheap test before hasFold's. A byte outside ASCII may fold onto a letter
+// (the Kelvin sign onto k), so it may start any prefix.
+func mayStart(prefix string, b byte) bool {
+	return prefix == "" || b >= 0x80 || prefix[0] >= 0x80 || prefix[0]|0x20 == b|0x20
 }
-
-// byFirst is the index familiesFor reads.
-type byFirst struct {
-	by  [128][]uint8
-	all []uint8
-}
-
-var familyIndex = sync.OnceValue(func() *byFirst {
-	x := new(byFirst)
-	for i := range families {
-		x.all = append(x.all, uint8(i))
-	}
-	for b := range x.by {
-		for i, f := range families {
-			if f.prefix == "" || f.prefix[0]|0x20 == byte(b)|0x20 || f.prefix[0] >= 0x80 {
-				x.by[b] = append(x.by[b], uint8(i))
-			}
-		}
-	}
-	return x
-})
 
 // exactIndex finds name among the exact names: in its own case first, then
 // without regard to case, the first entry in table order either way.
@@ -187,6 +166,37 @@ func exactIndex(name string) (int, bool) {
 		}
 		return 0, false
 	}
+	if exactAsked.Add(1) <= scannedLookups {
+		return exactScan(name)
+	}
+	return exactMapped(name)
+}
+
+// scannedLookups is how many names exactIndex looks up by scanning the
+// table before it indexes it. Building the index costs as much as about
+// 200 scans (0.45 ms, most of the policy's cost in a `kage env` of ten
+// names); a resolution of 1,000 names would scan the table 1,000 times.
+const scannedLookups = 64
+
+var exactAsked atomic.Int32
+
+// exactScan is exactIndex for an ASCII name by scanning the table.
+func exactScan(name string) (int, bool) {
+	for i, e := range exact {
+		if e.name == name {
+			return i, true
+		}
+	}
+	for i, e := range exact {
+		if len(e.name) == len(name) && equalFoldASCII(e.name, name) {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// exactMapped is exactIndex for an ASCII name by the index.
+func exactMapped(name string) (int, bool) {
 	m := exactMaps()
 	if i, ok := m.cased[name]; ok {
 		return i, true
@@ -195,9 +205,27 @@ func exactIndex(name string) (int, bool) {
 	return i, ok
 }
 
-// exactMaps indexes the exact names on first use, not at package start:
-// the prompt hook's fast path never asks, and a resolution of 1,000 names
-// asked the whole table 1,000 times.
+// equalFoldASCII reports whether two ASCII strings of the same length are
+// equal without regard to case.
+func equalFoldASCII(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'a' <= x && x <= 'z' {
+			x -= 'a' - 'A'
+		}
+		if 'a' <= y && y <= 'z' {
+			y -= 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// exactMaps indexes the exact names once exactIndex has scanned the table
+// scannedLookups times: the prompt hook's fast path never asks, and a
+// resolution of 1,000 names asked the whole table 1,000 times.
 var exactMaps = sync.OnceValue(func() (m struct{ cased, folded map[string]int }) {
 	m.cased = make(map[string]int, len(exact))
 	m.folded = make(map[string]int, len(exact))

@@ -61,5 +61,15 @@ func TestRefusedIndexAgreesWithScan(t *testing.T) {
 		if got != want || gotR != wantR {
 			t.Errorf("Refused(%q) = %v, %v; the scan says %v, %v", n, gotR, got, wantR, want)
 		}
+		// Refused scans the first names it is asked and indexes the
+		// rest: both ways must agree on every name.
+		if n == "" || !isASCII(n) {
+			continue
+		}
+		si, sok := exactScan(n)
+		mi, mok := exactMapped(n)
+		if si != mi || sok != mok {
+			t.Errorf("%q: the scan finds entry %d, %v; the index %d, %v", n, si, sok, mi, mok)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kage-cli/kage/config"
 	"github.com/kage-cli/kage/internal/atomicfile"
@@ -199,11 +200,16 @@ func planBackendConfig(e *env, c *config.Config, backend string) (func() error, 
 	}, nil
 }
 
-var (
-	secretsHeader = regexp.MustCompile(`^[ \t]*\[[ \t]*secrets[ \t]*\][ \t]*(#.*)?\r?\n?$`)
-	anyHeader     = regexp.MustCompile(`^[ \t]*\[`)
-	backendKey    = regexp.MustCompile(`^[ \t]*backend[ \t]*=`)
-)
+// configLines are the patterns setBackendLine edits config.toml with,
+// compiled on first use: compiling them at start cost every command,
+// `kage env` included, a quarter of a millisecond.
+var configLines = sync.OnceValue(func() struct{ secretsHeader, anyHeader, backendKey *regexp.Regexp } {
+	return struct{ secretsHeader, anyHeader, backendKey *regexp.Regexp }{
+		secretsHeader: regexp.MustCompile(`^[ \t]*\[[ \t]*secrets[ \t]*\][ \t]*(#.*)?\r?\n?$`),
+		anyHeader:     regexp.MustCompile(`^[ \t]*\[`),
+		backendKey:    regexp.MustCompile(`^[ \t]*backend[ \t]*=`),
+	}
+})
 
 // setBackendLine returns data with the backend line of its [secrets] table
 // set to backend, the line added at the top of the table when it has none,
@@ -213,12 +219,13 @@ var (
 func setBackendLine(data []byte, backend string) []byte {
 	line := fmt.Sprintf("backend = %q\n", backend)
 	lines := strings.SplitAfter(string(data), "\n")
+	re := configLines()
 	for i, l := range lines {
-		if !secretsHeader.MatchString(l) {
+		if !re.secretsHeader.MatchString(l) {
 			continue
 		}
-		for j := i + 1; j < len(lines) && !anyHeader.MatchString(lines[j]); j++ {
-			if backendKey.MatchString(lines[j]) {
+		for j := i + 1; j < len(lines) && !re.anyHeader.MatchString(lines[j]); j++ {
+			if re.backendKey.MatchString(lines[j]) {
 				lines[j] = line
 				return []byte(strings.Join(lines, ""))
 			}
