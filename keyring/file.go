@@ -860,11 +860,21 @@ func (f *File) GetMany(ctx context.Context, refs []Ref) (map[Ref][]byte, error) 
 		return nil, err
 	}
 	out := make(map[Ref][]byte, len(refs))
+	// Copies, so that a caller that wipes a value after use does not wipe
+	// the one f.last keeps: in one allocation, each capped at its length
+	// so that appending to one cannot reach the next.
+	total := 0
 	for _, r := range refs {
 		if i, ok := l.index[r]; ok {
-			// Copies: a caller that wipes a value after use must not
-			// wipe the one f.last keeps.
-			out[r] = bytes.Clone(l.secrets[i].Value)
+			total += len(l.secrets[i].Value)
+		}
+	}
+	slab := make([]byte, 0, total)
+	for _, r := range refs {
+		if i, ok := l.index[r]; ok {
+			start := len(slab)
+			slab = append(slab, l.secrets[i].Value...)
+			out[r] = slab[start:len(slab):len(slab)]
 		}
 	}
 	return out, nil

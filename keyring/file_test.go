@@ -1457,6 +1457,19 @@ func TestFileValuesAreCopies(t *testing.T) {
 	if got, err := f.Get(bg, "global", "A"); err != nil || string(got) != "secret" {
 		t.Fatalf("Get after the caller wiped what GetMany returned = %q, %v", got, err)
 	}
+	// Values read together are apart: appending to one leaves the next.
+	if err := f.Set(bg, "global", "B", []byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	refB := keyring.Ref{Scope: "global", Name: "B"}
+	m, err = f.GetMany(bg, []keyring.Ref{ref, refB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = append(m[ref], "XXXXXX"...)
+	if string(m[refB]) != "second" {
+		t.Fatalf("appending to A's value from GetMany changed B's to %q", m[refB])
+	}
 }
 
 // writeSigned writes payload as a store signed by key, the envelope

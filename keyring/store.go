@@ -27,6 +27,7 @@ type Store interface {
 	MaxValue(scope, name string) int
 	// GetMany reads several values for one resolution. Refs that are not
 	// stored are absent from the result; any other failure fails the call.
+	// The map is new: the caller may change it.
 	GetMany(ctx context.Context, refs []Ref) (map[Ref][]byte, error)
 }
 

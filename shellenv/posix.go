@@ -1,7 +1,5 @@
 package shellenv
 
-import "bytes"
-
 // posix writes code for bash, zsh and POSIX sh (dash, ksh, mksh). The three
 // share one quoting rule and differ only in name, eval hint and, for zsh,
 // the guard around each statement of a hook plan.
@@ -74,53 +72,78 @@ func (s posix) Render(p Plan) ([]byte, error) {
 	if err := checkPlan(s.name, p); err != nil {
 		return nil, err
 	}
-	var b bytes.Buffer
+	// One buffer for the whole script, sized for the exports: a thousand
+	// values grew it a dozen times, each a copy into fresh memory.
+	size := 0
+	for _, vars := range [][]Var{p.State, p.Set} {
+		for _, v := range vars {
+			size += len("export =''\n") + len(v.Name) + len(v.Value)
+		}
+	}
+	b := make([]byte, 0, size+256*(len(p.Restore)+len(p.Save))+16*len(p.Unset))
 	guard := s.name == "zsh" && isHookPlan(p)
-	stmt := func(code []byte) {
+	// open starts a statement and end ends it: zsh's hook wraps each in
+	// an always block, so that one that fails does not stop the rest.
+	end := func() {
 		if guard {
-			b.WriteString("{ ")
-			b.Write(code)
-			b.WriteString("; } always { TRY_BLOCK_ERROR=0; } || :\n")
+			b = append(b, "; } always { TRY_BLOCK_ERROR=0; } || :\n"...)
 			return
 		}
-		b.Write(code)
-		b.WriteByte('\n')
+		b = append(b, '\n')
+	}
+	open := func() {
+		if guard {
+			b = append(b, "{ "...)
+		}
 	}
 	for _, n := range p.Restore {
 		sv, uv := savedVar(n), unsetVar(n)
-		stmt([]byte(`if [ -n "${` + sv + `+x}" ]; then export ` + n + `="$` + sv + `"; unset -v ` + sv +
-			`; else unset -v ` + n + `; fi; unset -v ` + uv))
+		open()
+		b = append(b, `if [ -n "${`+sv+`+x}" ]; then export `+n+`="$`+sv+`"; unset -v `+sv+
+			`; else unset -v `+n+`; fi; unset -v `+uv...)
+		end()
 	}
 	for _, n := range p.Save {
 		sv, uv := savedVar(n), unsetVar(n)
-		stmt([]byte(`if [ -z "${` + sv + `+x}" ] && [ -z "${` + uv + `+x}" ]; then if [ -n "${` + n + `+x}" ]; then ` +
-			sv + `="$` + n + `"; else ` + uv + "=1; fi; fi"))
+		open()
+		b = append(b, `if [ -z "${`+sv+`+x}" ] && [ -z "${`+uv+`+x}" ]; then if [ -n "${`+n+`+x}" ]; then `+
+			sv+`="$`+n+`"; else `+uv+"=1; fi; fi"...)
+		end()
 	}
 	// The state goes before the first variable is set: should anything
 	// stop the eval half-way, KAGE_LOADED already names every variable
 	// this plan sets, and the next plan unloads them.
-	for _, v := range p.State {
-		stmt(posixExport(v))
-	}
-	for _, v := range p.Set {
-		stmt(posixExport(v))
+	for _, vars := range [][]Var{p.State, p.Set} {
+		for _, v := range vars {
+			open()
+			b = appendPosixExport(b, v)
+			end()
+		}
 	}
 	for _, n := range p.Unset {
-		stmt([]byte("unset -v " + n))
+		open()
+		b = append(b, "unset -v "+n...)
+		end()
 	}
-	return b.Bytes(), nil
+	return b, nil
 }
 
-func posixExport(v Var) []byte {
-	return append([]byte("export "+v.Name+"="), posixWord(v.Value)...)
+// appendPosixExport appends the export statement of v to b.
+func appendPosixExport(b []byte, v Var) []byte {
+	b = append(b, "export "...)
+	b = append(b, v.Name...)
+	b = append(b, '=')
+	return appendPosixWord(b, v.Value)
 }
 
 // posixWord returns v as one shell word; see the type comment for the rule.
-func posixWord(v []byte) []byte {
+func posixWord(v []byte) []byte { return appendPosixWord(make([]byte, 0, len(v)+2), v) }
+
+// appendPosixWord appends v to out as one shell word.
+func appendPosixWord(out, v []byte) []byte {
 	if len(v) == 0 {
-		return []byte("''")
+		return append(out, "''"...)
 	}
-	out := make([]byte, 0, len(v)+2)
 	// 0: outside any quote, 1: inside '…', 2: inside "…".
 	state := 0
 	for i := 0; i < len(v); {

