@@ -404,6 +404,12 @@ type File struct {
 	// so that a command's List, GetMany and Set open the file once. It
 	// lives in memory only, as long as the File: one command.
 	last *decoded
+	// lastRead is what read last returned, and the stamp of the file it
+	// came from: while the file keeps that stamp, read returns it again
+	// without opening the file (see read).
+	lastRead *loaded
+	// reads counts the times the file was opened and read, for tests.
+	reads int
 }
 
 // NewFile returns the file store kept in path, encrypted with key. It
@@ -884,9 +890,24 @@ func (f *File) GetMany(ctx context.Context, refs []Ref) (map[Ref][]byte, error) 
 // atomically, so a reader sees one version or the next, whole. A file that
 // is not authentic or older than the record is an error; a newer one than
 // the record brings the record forward.
+//
+// A read whose file still has the stamp of the last read's (same inode,
+// size, modification and change time) returns that read again: kage env's
+// List then GetMany open the file once. Writers put a new file in place,
+// another inode, and a file written in place gets a new change time, which
+// only the kernel sets; so a File that outlives a command (a library's,
+// doctor's across a repair) still sees what others stored since. The
+// kernel's clock for file times is coarse (a few milliseconds): a foreign
+// rewrite in place, of the same size, in the same tick as the last read
+// goes unseen until the file next changes; what is served meanwhile is the
+// version this File read and checked. Writes always read the file afresh,
+// under the lock.
 func (f *File) read(ctx context.Context) (loaded, error) {
 	if err := ctx.Err(); err != nil {
 		return loaded{}, err
+	}
+	if l, ok := f.unchanged(); ok {
+		return l, nil
 	}
 	l, err := f.load()
 	if err != nil {
@@ -898,7 +919,32 @@ func (f *File) read(ctx context.Context) (loaded, error) {
 	if l.exists && l.store != "" && (!l.seenOK || l.gen > l.seen.Generation) {
 		f.rememberRead(seenRecord{Store: l.store, Generation: l.gen})
 	}
+	if l.stamped {
+		f.mu.Lock()
+		f.lastRead = &l
+		f.mu.Unlock()
+	}
 	return l, nil
+}
+
+// unchanged returns the last read's result if the file still has its
+// stamp.
+func (f *File) unchanged() (loaded, bool) {
+	f.mu.Lock()
+	last := f.lastRead
+	f.mu.Unlock()
+	if last == nil {
+		return loaded{}, false
+	}
+	fi, err := os.Lstat(f.path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return loaded{}, false
+	}
+	st, ok := stampOf(fi)
+	if !ok || st != last.stamp {
+		return loaded{}, false
+	}
+	return *last, true
 }
 
 // update runs fn on the current secrets under the lock and writes what it
@@ -980,6 +1026,10 @@ type loaded struct {
 	// seen is the record of this file, if seenOK.
 	seen   seenRecord
 	seenOK bool
+	// stamp is the file's, taken from the descriptor it was read from, if
+	// stamped.
+	stamp   fileStamp
+	stamped bool
 	// distrust is why the file, which decrypts and parses, may not be
 	// used as it is (ErrNotAuthentic, ErrRolledBack); nil when it may.
 	distrust error
@@ -1000,7 +1050,10 @@ func (f *File) loadFor(accept bool) (loaded, error) {
 		return l, err
 	}
 	l.seen, l.seenOK = seen, ok
-	raw, err := safefile.ReadFile(f.path, safefile.Options{Max: maxFileSize})
+	f.mu.Lock()
+	f.reads++
+	f.mu.Unlock()
+	raw, fi, err := safefile.ReadFileInfo(f.path, safefile.Options{Max: maxFileSize})
 	if errors.Is(err, fs.ErrNotExist) {
 		l.store, l.gen = seen.Store, seen.Generation
 		return l, nil
@@ -1009,6 +1062,7 @@ func (f *File) loadFor(accept bool) (loaded, error) {
 		return l, f.unreadable(err)
 	}
 	l.exists = true
+	l.stamp, l.stamped = stampOf(fi)
 	d, err := f.decode(raw)
 	if err != nil {
 		return l, err
@@ -1124,6 +1178,7 @@ func (f *File) decode(raw []byte) (*decoded, error) {
 func (f *File) keep(d *decoded) {
 	f.mu.Lock()
 	f.last = d
+	f.lastRead = nil
 	f.mu.Unlock()
 }
 

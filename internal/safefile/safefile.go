@@ -33,20 +33,28 @@ var ErrNotRegular = errors.New("not a regular file")
 // file gives an error satisfying errors.Is(err, fs.ErrNotExist). Errors
 // read after the path: "/x/.git/config" + ": " + err.
 func ReadFile(path string, o Options) ([]byte, error) {
+	b, _, err := ReadFileInfo(path, o)
+	return b, err
+}
+
+// ReadFileInfo is ReadFile that also returns what the opened file's
+// descriptor said of it before the read, for a caller that wants to tell
+// later whether the file is still the one it read.
+func ReadFileInfo(path string, o Options) ([]byte, fs.FileInfo, error) {
 	f, err := open(path, o.Follow)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w (%s)", ErrNotRegular, kind(fi.Mode()))
+		return nil, nil, fmt.Errorf("%w (%s)", ErrNotRegular, kind(fi.Mode()))
 	}
 	if o.Max > 0 && fi.Size() > o.Max {
-		return nil, tooLarge(o.Max)
+		return nil, nil, tooLarge(o.Max)
 	}
 	limit := o.Max
 	if limit <= 0 {
@@ -68,13 +76,13 @@ func ReadFile(path string, o Options) ([]byte, error) {
 			break
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if int64(len(b)) > limit {
-		return nil, tooLarge(o.Max)
+		return nil, nil, tooLarge(o.Max)
 	}
-	return b, nil
+	return b, fi, nil
 }
 
 // sizeError reads "larger than 256 KiB" and is ErrTooLarge.

@@ -1,0 +1,81 @@
+package keyring
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"filippo.io/age"
+)
+
+// TestFileReadsOnceWhileUnchanged: a File's List, GetMany and Get open the
+// file once while nobody changes it, and open it again as soon as someone
+// does: another File writing (a new file put in place), or anything
+// writing the file in place.
+func TestFileReadsOnceWhileUnchanged(t *testing.T) {
+	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+		t.Skip("no stamps here: every read reads the file")
+	}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ParseIdentity(id.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), FileName)
+	ctx := context.Background()
+	w := NewFile(path, key)
+	if err := w.Set(ctx, "global", "A", []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	r := NewFile(path, key)
+	reads := func() int {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.reads
+	}
+	a, b := Ref{Scope: "global", Name: "A"}, Ref{Scope: "global", Name: "B"}
+	if _, err := r.List(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.GetMany(ctx, []Ref{a}); err != nil || string(got[a]) != "one" {
+		t.Fatalf("GetMany = %q, %v", got, err)
+	}
+	if _, err := r.Get(ctx, "global", "A"); err != nil {
+		t.Fatal(err)
+	}
+	if n := reads(); n != 1 {
+		t.Errorf("List, GetMany and Get of an unchanged file read it %d times, want 1", n)
+	}
+
+	// Another writer: a new file in place.
+	if err := w.Set(ctx, "global", "B", []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.GetMany(ctx, []Ref{a, b}); err != nil || string(got[b]) != "two" {
+		t.Fatalf("GetMany after another File stored B = %q, %v", got, err)
+	}
+	if n := reads(); n != 2 {
+		t.Errorf("after another File wrote, the file was read %d times in all, want 2", n)
+	}
+
+	// Written in place (cp of another version over it): another size,
+	// read again, and refused as the damaged file it now is.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.List(ctx); err == nil {
+		t.Error("List after the file was damaged in place succeeded: it served the last read")
+	}
+	if n := reads(); n != 3 {
+		t.Errorf("after the file was written in place, it was read %d times in all, want 3", n)
+	}
+}
