@@ -1,18 +1,8 @@
 package keyring
 
-import (
-	"io/fs"
-	"syscall"
-)
+import "syscall"
 
-// stampOf is what fileStamp keeps of fi.
-func stampOf(fi fs.FileInfo) (fileStamp, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return fileStamp{}, false
-	}
-	return fileStamp{
-		dev: uint64(st.Dev), ino: st.Ino, size: st.Size,
-		mtime: st.Mtimespec.Nano(), ctime: st.Ctimespec.Nano(),
-	}, true
+// statTimes are st's modification and change times, in nanoseconds.
+func statTimes(st *syscall.Stat_t) (mtime, ctime int64) {
+	return st.Mtimespec.Nano(), st.Ctimespec.Nano()
 }
