@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,17 +43,15 @@ var errHandshake = errors.New("the session bus refused the EXTERNAL handshake")
 // busSocket returns the Unix socket of the session bus, as a path (an
 // abstract socket starts with "@"), and whether the address names one the
 // way busPipe can use: the first address of DBUS_SESSION_BUS_ADDRESS when
-// it is unix:path= or unix:abstract=, or $XDG_RUNTIME_DIR/bus when the
-// variable is unset. Every other form (tcp:, unix:tmpdir=, launchd:, …)
-// is left to godbus.
+// it is unix:path= or unix:abstract=. Every other form (tcp:, unix:tmpdir=,
+// launchd:, …) and an unset variable are left to godbus, which then looks
+// for the user's bus in /run/user/UID, never in a $XDG_RUNTIME_DIR that
+// may be shared (XDG_RUNTIME_DIR=/tmp in a container): another user could
+// put a "bus" there and be sent every secret kage stores.
 func busSocket(getenv func(string) string) (string, bool) {
 	addr := getenv("DBUS_SESSION_BUS_ADDRESS")
 	if addr == "" {
-		rt := getenv("XDG_RUNTIME_DIR")
-		if rt == "" {
-			return "", false
-		}
-		return filepath.Join(rt, "bus"), true
+		return "", false
 	}
 	first, _, _ := strings.Cut(addr, ";")
 	rest, ok := strings.CutPrefix(first, "unix:")
@@ -129,12 +126,14 @@ func dialPipe(ctx context.Context, path string, opts ...dbus.ConnOption) (*dbus.
 		c.Close()
 		return nil, nil, err
 	}
+	// Known before Auth starts godbus's reader, whose Close, on a bus that
+	// hangs up at once, must find the pipe to forget it.
+	p.conn = conn
+	pipes.Store(conn, p)
 	if err := conn.Auth([]dbus.Auth{dbus.AuthExternal(uid)}); err != nil {
 		conn.Close()
 		return nil, nil, err
 	}
-	p.conn = conn
-	pipes.Store(conn, p)
 	return conn, p, nil
 }
 

@@ -24,9 +24,10 @@ func TestBusSocket(t *testing.T) {
 		{addr: "unix:abstract=/tmp/dbus-XYZ,guid=01", want: "@/tmp/dbus-XYZ", ok: true},
 		{addr: "unix:path=/tmp/a%2cb%3bc", want: "/tmp/a,b;c", ok: true},
 		{addr: "unix:path=/first;unix:path=/second", want: "/first", ok: true},
-		{addr: "", runtime: "/run/user/7", want: "/run/user/7/bus", ok: true},
-		// Left to godbus.
+		// Left to godbus: unset, the user's own /run/user/UID/bus, not a
+		// $XDG_RUNTIME_DIR someone else may share.
 		{addr: ""},
+		{addr: "", runtime: "/tmp"},
 		{addr: "tcp:host=localhost,port=1234"},
 		{addr: "unix:tmpdir=/tmp"},
 		{addr: "unix:runtime=yes"},
@@ -138,5 +139,41 @@ func TestPipeRefused(t *testing.T) {
 	}
 	if n := conns.Load(); n != 3 {
 		t.Errorf("the bus got %d connections, want 3 (connectPipe, then connectSession's pipe and godbus's own)", n)
+	}
+}
+
+// TestPipeForgottenOnHangUp: a bus that hangs up at once, before godbus's
+// handshake with the pipe is over, leaves no connection behind in pipes.
+// The fault it guards against is a race between dialPipe and godbus's
+// reader: the race detector (go test -race) sees it on every run, a plain
+// run only now and then.
+func TestPipeForgottenOnHangUp(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bus")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("REJECTED EXTERNAL\r\n"))
+			c.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for range 300 {
+		if conn, err := connectPipe(ctx, path); err == nil {
+			conn.Close()
+		}
+	}
+	left := 0
+	pipes.Range(func(_, _ any) bool { left++; return true })
+	if left != 0 {
+		t.Errorf("%d closed connections left in pipes", left)
 	}
 }

@@ -891,17 +891,16 @@ func (f *File) GetMany(ctx context.Context, refs []Ref) (map[Ref][]byte, error) 
 // is not authentic or older than the record is an error; a newer one than
 // the record brings the record forward.
 //
-// A read whose file still has the stamp of the last read's (same inode,
-// size, modification and change time) returns that read again: kage env's
-// List then GetMany open the file once. Writers put a new file in place,
-// another inode, and a file written in place gets a new change time, which
-// only the kernel sets; so a File that outlives a command (a library's,
+// A read whose file still has the stamp of the last read's (same device,
+// inode, size, modification and change time) returns that read again:
+// kage env's List then GetMany open the file once. Any write changes the
+// change time, which only the kernel sets, and a writer's rename puts
+// another file in place; so a File that outlives a command (a library's,
 // doctor's across a repair) still sees what others stored since. The
-// kernel's clock for file times is coarse (a few milliseconds): a foreign
-// rewrite in place, of the same size, in the same tick as the last read
-// goes unseen until the file next changes; what is served meanwhile is the
-// version this File read and checked. Writes always read the file afresh,
-// under the lock.
+// kernel keeps file times on a coarse clock, and a freed inode can be
+// handed out again: a stamp is trusted only for a file last changed more
+// than racyWindow before it was read (see settled). Writes always read the
+// file afresh, under the lock.
 func (f *File) read(ctx context.Context) (loaded, error) {
 	if err := ctx.Err(); err != nil {
 		return loaded{}, err
@@ -909,6 +908,7 @@ func (f *File) read(ctx context.Context) (loaded, error) {
 	if l, ok := f.unchanged(); ok {
 		return l, nil
 	}
+	start := f.now()
 	l, err := f.load()
 	if err != nil {
 		return loaded{}, err
@@ -919,12 +919,27 @@ func (f *File) read(ctx context.Context) (loaded, error) {
 	if l.exists && l.store != "" && (!l.seenOK || l.gen > l.seen.Generation) {
 		f.rememberRead(seenRecord{Store: l.store, Generation: l.gen})
 	}
-	if l.stamped {
+	if l.stamped && settled(l.stamp, start) {
 		f.mu.Lock()
 		f.lastRead = &l
 		f.mu.Unlock()
 	}
 	return l, nil
+}
+
+// racyWindow is how recent a file's times may be for its stamp to be
+// trusted: more than the coarsest clock a filesystem keeps file times with
+// (FAT's two seconds; ext4 before Linux 6.13 ticks every few milliseconds).
+const racyWindow = 2 * time.Second
+
+// settled reports whether the file stamped st was last changed well before
+// readAt, the time its read began. A file changed within racyWindow of the
+// read is never served again from the stamp: another version could get the
+// same times, and, once its inode is freed and handed out again (ext4 does
+// so at once), the same inode too — git calls such files racily clean.
+func settled(st fileStamp, readAt time.Time) bool {
+	cutoff := readAt.Add(-racyWindow).UnixNano()
+	return st.mtime < cutoff && st.ctime < cutoff
 }
 
 // unchanged returns the last read's result if the file still has its
@@ -1097,13 +1112,13 @@ type decoded struct {
 // bytes, the generation record, each load reads and checks afresh (fresh).
 // So kage env's List then GetMany, or import's List then Set, decrypt once.
 //
-// Every load still reads the file, and a file replaced in between — by a
+// Every load reads the file (read skips the load only for a file whose
+// stamp shows it untouched), and a file replaced in between — by a
 // writer's newer version or by an attacker — is other bytes: decrypted and
 // checked in full, as any read is. Keeping the first version for the rest
-// of the command would serve it names and values from one checked version
-// whatever is put in place meanwhile, but a File cannot tell where a
-// command ends, and one that outlives it (a library's, or doctor's across
-// a repair) must see what other writers stored since.
+// of the command whatever is put in place meanwhile would be wrong: a File
+// cannot tell where a command ends, and one that outlives it (a library's,
+// or doctor's across a repair) must see what other writers stored since.
 func (f *File) decode(raw []byte) (*decoded, error) {
 	f.mu.Lock()
 	last := f.last
