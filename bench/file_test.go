@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // BenchmarkFile1000 times the file backend at 1,000 secrets, where what
@@ -32,6 +33,10 @@ func BenchmarkFile1000(b *testing.B) {
 		}
 		return nil
 	}
+	// An agent starts long after the last secret set: the store is then
+	// settled, and kage env reads it once. Within 2 s of a write it reads
+	// it twice (see keyring.File's read), which this figure does not time.
+	settle(b, secrets)
 	compare(b, "env-1000-secrets-file", goal{Max: 1.5}, l.in(hasAll(l.names), l.bins.kage, "env", "--shell", "bash"),
 		"age -d of the file", l.in(decrypted, age, "-d", "-i", identity, secrets))
 
@@ -108,4 +113,15 @@ func publicKey(b *testing.B, identity string) string {
 	}
 	b.Fatalf("%s names no public key", identity)
 	return ""
+}
+
+// settle waits until the file at path was last changed more than 2 s ago,
+// the age at which the file store trusts that a file it read is unchanged.
+func settle(b *testing.B, path string) {
+	b.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(time.Until(fi.ModTime().Add(2100 * time.Millisecond)))
 }

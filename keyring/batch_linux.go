@@ -139,6 +139,29 @@ func (k *Keychain) Prepare() {
 	runtime.Gosched()
 }
 
+// Settle waits for the connection Prepare started, if no GetMany took it,
+// and closes it, bounded by the keychain timeout. kage calls it before it
+// exits or becomes another program: gnome-keyring 42 registers a client
+// in a callback after its first call, and a client that leaves while it
+// is being registered has made it fail the 'client' assertion for the
+// next one (see register).
+func (k *Keychain) Settle() {
+	early := k.early
+	if early == nil {
+		return
+	}
+	k.early = nil
+	t := time.NewTimer(k.timeout)
+	defer t.Stop()
+	select {
+	case p := <-early:
+		if p.conn != nil {
+			p.conn.Close()
+		}
+	case <-t.C:
+	}
+}
+
 // getManyBatch reads refs in one Secret Service batch. ok is false when the
 // batch does not apply: precheck is cleared only for go-keyring's in-memory
 // mock, which the batch, talking D-Bus itself, would bypass.

@@ -15,3 +15,6 @@ type prepared struct{}
 
 // Prepare does nothing here: go-keyring connects for each call.
 func (k *Keychain) Prepare() {}
+
+// Settle does nothing where Prepare does nothing.
+func (k *Keychain) Settle() {}

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/godbus/dbus/v5"
 
 	"github.com/kage-cli/kage/internal/testkeyring"
 )
@@ -175,5 +178,45 @@ func TestPipeForgottenOnHangUp(t *testing.T) {
 	pipes.Range(func(_, _ any) bool { left++; return true })
 	if left != 0 {
 		t.Errorf("%d closed connections left in pipes", left)
+	}
+}
+
+// TestSettleClosesPrepared: Settle waits for the connection Prepare
+// started, registered with the Secret Service, and closes it, so that a
+// kage with nothing to read does not leave it open, or half-registered.
+func TestSettleClosesPrepared(t *testing.T) {
+	bus := testkeyring.Start(t)
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", bus.Addr)
+	clients := func() int {
+		conn, err := dbus.Connect(bus.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var names []string
+		if err := conn.BusObject().Call("org.freedesktop.DBus.ListNames", 0).Store(&names); err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, name := range names {
+			if strings.HasPrefix(name, ":") {
+				n++
+			}
+		}
+		return n
+	}
+	before := clients()
+	k := newBatchStore(t)
+	k.Prepare()
+	k.Settle()
+	if k.early != nil {
+		t.Fatal("Settle left the prepared connection to a later GetMany")
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for n := clients(); n != before; n = clients() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d clients on the bus after Settle, %d before Prepare: the prepared connection is still open", n, before)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

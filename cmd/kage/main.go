@@ -30,6 +30,7 @@ func main() {
 	}
 	code := run(ctx, os.Args, os.Stdin, stdout, os.Stderr)
 	stop()
+	settle()
 	os.Exit(code)
 }
 

@@ -20,6 +20,20 @@ import (
 var prestarted struct {
 	k    *keyring.Keychain
 	data string
+	// started is k, kept after keychainFor hands k out, for settle.
+	started *keyring.Keychain
+}
+
+// settle lets the connection prestart began finish registering and closes
+// it when no read took it (a directory without secrets): kage must not
+// leave while gnome-keyring is still registering a connection (see
+// keyring.Keychain.Settle). main calls it before exiting, runReplacing
+// before becoming the program.
+func settle() {
+	if k := prestarted.started; k != nil {
+		prestarted.started = nil
+		k.Settle()
+	}
 }
 
 // prestart starts the keychain connection for `kage env` and `kage exec`
@@ -40,7 +54,7 @@ func prestart(args []string) {
 	}
 	k := keyring.NewKeychain(paths.Data)
 	k.Prepare()
-	prestarted.k, prestarted.data = k, paths.Data
+	prestarted.k, prestarted.data, prestarted.started = k, paths.Data, k
 }
 
 // keychainFor returns the keychain store of data: the one prestart began
