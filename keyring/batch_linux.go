@@ -11,7 +11,8 @@ package keyring
 // collection, and reads every ref in four sequential steps whatever their
 // number:
 //
-//  1. connect: authenticate, Hello;
+//  1. connect: authenticate, Hello (over a Unix socket in one write with
+//     step 2, see busdial_linux.go);
 //  2. Properties.Get(Service.Collections), to pick the collection as
 //     go-keyring's GetLoginCollection does — answered before anything else
 //     is sent, because gnome-keyring 42 can abort on a new client's calls
@@ -140,18 +141,19 @@ func (k *Keychain) Prepare() {
 }
 
 // Settle waits for the connection Prepare started, if no GetMany took it,
-// and closes it, bounded by the keychain timeout. kage calls it before it
-// exits or becomes another program: gnome-keyring 42 registers a client
-// in a callback after its first call, and a client that leaves while it
-// is being registered has made it fail the 'client' assertion for the
-// next one (see register).
+// and closes it. kage calls it before it exits or becomes another program:
+// gnome-keyring 42 registers a client in a callback after its first call,
+// and a client that leaves while it is being registered has made it fail
+// the 'client' assertion for the next one (see register). The wait is
+// bounded by settleWait: a command with nothing to read must not hang on
+// a daemon that does not answer.
 func (k *Keychain) Settle() {
 	early := k.early
 	if early == nil {
 		return
 	}
 	k.early = nil
-	t := time.NewTimer(k.timeout)
+	t := time.NewTimer(min(k.timeout, settleWait))
 	defer t.Stop()
 	select {
 	case p := <-early:
@@ -161,6 +163,10 @@ func (k *Keychain) Settle() {
 	case <-t.C:
 	}
 }
+
+// settleWait bounds Settle: registering takes a few milliseconds on a
+// daemon that is answering.
+const settleWait = 500 * time.Millisecond
 
 // getManyBatch reads refs in one Secret Service batch. ok is false when the
 // batch does not apply: precheck is cleared only for go-keyring's in-memory
