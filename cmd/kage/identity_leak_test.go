@@ -71,8 +71,14 @@ func TestIdentityNeverInMessages(t *testing.T) {
 		}
 	}
 	body := strings.TrimPrefix(key, "AGE-SECRET-KEY-1")
-	// One character changed: the checksum fails, the rest is the key.
-	broken := key[:len(key)-3] + map[bool]string{true: "q", false: "p"}[key[len(key)-3] != 'q'] + key[len(key)-2:]
+	// One character changed, in any case: the checksum fails, the rest is
+	// the key. (Bech32 ignores case: a "q" for a "Q" would have made the
+	// lower-case spelling the key itself, one key in 32.)
+	repl := "Q"
+	if c := key[len(key)-3]; c == 'Q' || c == 'q' {
+		repl = "P"
+	}
+	broken := key[:len(key)-3] + repl + key[len(key)-2:]
 	const pass = "pass-canary-horse-battery-7c1e"
 	needles := identityNeedles(body, pass, "canary-horse-battery")
 
