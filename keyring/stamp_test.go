@@ -11,11 +11,10 @@ import (
 	"filippo.io/age"
 )
 
-// TestFileReadsOnceWhileUnchanged: a File's List, GetMany and Get open the
-// file once while nobody changes it, and open it again as soon as someone
-// does: another File writing (a new file put in place), or anything
-// writing the file in place.
-func TestFileReadsOnceWhileUnchanged(t *testing.T) {
+// stampedStore makes a file store holding global A = "one" on a system that
+// stamps files, and returns its path and key.
+func stampedStore(t *testing.T) (string, FileKey) {
+	t.Helper()
 	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
 		t.Skip("no stamps here: every read reads the file")
 	}
@@ -28,20 +27,32 @@ func TestFileReadsOnceWhileUnchanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), FileName)
-	ctx := context.Background()
-	w := NewFile(path, key)
-	if err := w.Set(ctx, "global", "A", []byte("one")); err != nil {
+	if err := NewFile(path, key).Set(context.Background(), "global", "A", []byte("one")); err != nil {
 		t.Fatal(err)
 	}
+	return path, key
+}
+
+// readsOf is how many times f opened and read its file.
+func readsOf(f *File) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reads
+}
+
+// TestFileReadsOnceWhileUnchanged: a File's List, GetMany and Get open the
+// file once while nobody changes it, and open it again as soon as someone
+// does: another File writing (a new file put in place), or anything
+// writing the file in place.
+func TestFileReadsOnceWhileUnchanged(t *testing.T) {
+	path, key := stampedStore(t)
+	ctx := context.Background()
+	w := NewFile(path, key)
 	r := NewFile(path, key)
 	// The reader's clock runs ahead: the file was written racyWindow
 	// before, as a file kage env reads usually was.
 	r.now = func() time.Time { return time.Now().Add(racyWindow + time.Second) }
-	reads := func() int {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		return r.reads
-	}
+	reads := func() int { return readsOf(r) }
 	a, b := Ref{Scope: "global", Name: "A"}, Ref{Scope: "global", Name: "B"}
 	if _, err := r.List(ctx); err != nil {
 		t.Fatal(err)
@@ -88,32 +99,15 @@ func TestFileReadsOnceWhileUnchanged(t *testing.T) {
 // read is read again next time, though its stamp is the same: another
 // version could have the same times and, its inode reused, the same inode.
 func TestFileRacyStampNotTrusted(t *testing.T) {
-	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
-		t.Skip("no stamps here: every read reads the file")
-	}
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ParseIdentity(id.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), FileName)
+	path, key := stampedStore(t)
 	ctx := context.Background()
-	if err := NewFile(path, key).Set(ctx, "global", "A", []byte("one")); err != nil {
-		t.Fatal(err)
-	}
 	r := NewFile(path, key)
 	for range 3 {
 		if _, err := r.List(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	r.mu.Lock()
-	n := r.reads
-	r.mu.Unlock()
-	if n != 3 {
+	if n := readsOf(r); n != 3 {
 		t.Errorf("a file written just now was read %d times by three Lists, want 3", n)
 	}
 }

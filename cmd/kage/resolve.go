@@ -164,10 +164,9 @@ func resolve(ctx context.Context, store keyring.Store, l lookup, warn io.Writer)
 		}
 		// Sorted, a ref two names share (a subscription bound for two
 		// variables) is asked once.
-		order := func(a, b keyring.Ref) int {
+		slices.SortFunc(want, func(a, b keyring.Ref) int {
 			return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Scope, b.Scope))
-		}
-		slices.SortFunc(want, order)
+		})
 		want = slices.Compact(want)
 		got, err := store.GetMany(ctx, want)
 		if err != nil {
