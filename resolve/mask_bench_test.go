@@ -1,0 +1,55 @@
+package resolve
+
+import (
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"testing"
+)
+
+// benchSecrets are n values of the kind agents are handed: API keys of 40
+// random letters and digits.
+func benchSecrets(n int) []Secret {
+	r := rand.New(rand.NewPCG(3, 4))
+	const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	out := make([]Secret, n)
+	for i := range out {
+		v := make([]byte, 40)
+		for j := range v {
+			v[j] = chars[r.IntN(len(chars))]
+		}
+		out[i] = Secret{Name: fmt.Sprintf("SECRET_%03d", i), Value: v}
+	}
+	return out
+}
+
+// benchText is log-like output: lines of words and numbers, no secret.
+func benchText(size int) []byte {
+	r := rand.New(rand.NewPCG(5, 6))
+	words := []string{"GET", "/api/v1/items", "200", "in", "12ms", "user=42", "ok", "request", "id=7f3a9c", "{\"level\":\"info\"}", "Compiling", "src/main.rs", "warning:", "unused", "variable"}
+	b := make([]byte, 0, size+64)
+	for len(b) < size {
+		b = append(b, words[r.IntN(len(words))]...)
+		if r.IntN(8) == 0 {
+			b = append(b, '\n')
+		} else {
+			b = append(b, ' ')
+		}
+	}
+	return b[:size]
+}
+
+// BenchmarkMasker is the filter over log-like output with 100 values to
+// hide, in the pieces a pipe hands over.
+func BenchmarkMasker(b *testing.B) {
+	text := benchText(1 << 20)
+	m := NewMasker(io.Discard, benchSecrets(100))
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		for off := 0; off < len(text); off += 32 << 10 {
+			if _, err := m.Write(text[off:min(off+32<<10, len(text))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
