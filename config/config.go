@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kage-cli/kage/envname"
 	"github.com/pelletier/go-toml/v2"
 )
 
@@ -95,6 +96,9 @@ type Config struct {
 	Namespaces map[string][]string `toml:"namespaces"`
 	// Hook is the [hook] table: how the prompt hook behaves.
 	Hook Hook `toml:"hook"`
+	// Exec maps a program's base name ("claude") to what kage exec gives
+	// it: the [exec.PROGRAM] tables.
+	Exec map[string]Exec `toml:"exec"`
 
 	// File is where the configuration was read from ("" when none exists).
 	File string `toml:"-"`
@@ -126,12 +130,28 @@ type Hook struct {
 	Quiet bool `toml:"quiet"`
 }
 
+// Exec is an [exec.PROGRAM] table: which secrets kage exec hands the
+// program and whether its output is masked. Flags on the command line win.
+type Exec struct {
+	// Only, when set, lists the names (or globs of names, "AWS_*") the
+	// program is given; nothing else is.
+	Only []string `toml:"only"`
+	// Except lists names or globs the program is never given.
+	Except []string `toml:"except"`
+	// Mask, false, lets the program's output through unmasked; unset or
+	// true masks it when it is not a terminal.
+	Mask *bool `toml:"mask"`
+}
+
 // Error reports a problem in config.toml with the file and, where known,
 // the line.
 type Error struct {
 	File string
 	Line int
 	Msg  string
+	// Key is the dotted key the problem is with ("exec.claude.only"),
+	// when known.
+	Key string
 }
 
 func (e *Error) Error() string {
@@ -214,6 +234,18 @@ func Parse(file string, data []byte) (*Config, error) {
 	if d := c.Secrets.RecoveryWindowDays; d != 0 && (d < 7 || d > 30) {
 		return nil, &Error{File: file, Line: keyLine(data, "recovery_window_days"), Msg: fmt.Sprintf("recovery_window_days = %d; AWS allows 7 to 30 (leave it out for AWS's default, 30)", d)}
 	}
+	for prog, x := range c.Exec {
+		for _, list := range []struct {
+			key   string
+			names []string
+		}{{"only", x.Only}, {"except", x.Except}} {
+			for _, n := range list.names {
+				if err := envname.CheckGlob(n); err != nil {
+					return nil, &Error{File: file, Line: tableKeyLine(data, "exec."+prog, list.key), Key: "exec." + prog + "." + list.key, Msg: fmt.Sprintf("[exec.%s] %s: %v", shownKey(prog), list.key, err)}
+				}
+			}
+		}
+	}
 	if b := c.Secrets.Backend; b != "" && !contains(Backends, b) {
 		return nil, &Error{File: file, Line: keyLine(data, "backend"), Msg: fmt.Sprintf("unknown backend %q; use one of %s", b, strings.Join(Backends, ", "))}
 	}
@@ -226,7 +258,7 @@ func decodeError(file string, err error) error {
 	if errors.As(err, &missing) && len(missing.Errors) > 0 {
 		first := missing.Errors[0]
 		line, _ := first.Position()
-		return &Error{File: file, Line: line, Msg: fmt.Sprintf("unknown key %s; valid keys are secrets.backend, secrets.file, secrets.identity, secrets.region, secrets.recovery_window_days, secrets.vault_url, hook.quiet and [namespaces]", shownKey(strings.Join(first.Key(), ".")))}
+		return &Error{File: file, Line: line, Key: strings.Join(first.Key(), "."), Msg: fmt.Sprintf("unknown key %s; valid keys are secrets.backend, secrets.file, secrets.identity, secrets.region, secrets.recovery_window_days, secrets.vault_url, hook.quiet, [namespaces] and exec.PROGRAM.only, .except and .mask", shownKey(strings.Join(first.Key(), ".")))}
 	}
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
@@ -235,7 +267,7 @@ func decodeError(file string, err error) error {
 		if m := typeMessage(de.Key(), msg); m != "" {
 			msg = m
 		}
-		return &Error{File: file, Line: line, Msg: msg}
+		return &Error{File: file, Line: line, Msg: msg, Key: strings.Join(de.Key(), ".")}
 	}
 	return &Error{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
 }
@@ -263,8 +295,12 @@ func typeMessage(key toml.Key, msg string) string {
 	switch {
 	case key[0] == "namespaces" && len(key) == 2:
 		want = `a list of path globs, like ["~/code/api", "~/code/svc-*"]`
-	case name == "hook.quiet":
+	case name == "hook.quiet", key[0] == "exec" && len(key) == 3 && key[2] == "mask":
 		want = "true or false"
+	case key[0] == "exec" && len(key) == 3:
+		want = `a list of names, like ["ANTHROPIC_API_KEY", "GITHUB_*"]`
+	case key[0] == "exec" && len(key) == 2:
+		want = "a table, [exec." + key[1] + "]"
 	case name == "secrets.recovery_window_days":
 		want = "a whole number of days, 7 to 30"
 	case key[0] == "secrets" && len(key) == 2:
@@ -285,6 +321,28 @@ func keyLine(data []byte, key string) int {
 		}
 	}
 	return 0
+}
+
+// tableKeyLine finds the line that sets key in [table], or the first that
+// sets it anywhere when the table's header is not found as written.
+func tableKeyLine(data []byte, table, key string) int {
+	lines := strings.Split(string(data), "\n")
+	for i, line := range lines {
+		h := strings.TrimSpace(line)
+		if h != "["+table+"]" {
+			continue
+		}
+		for j := i + 1; j < len(lines); j++ {
+			l := strings.TrimSpace(lines[j])
+			if strings.HasPrefix(l, "[") {
+				break
+			}
+			if rest, ok := strings.CutPrefix(l, key); ok && strings.HasPrefix(strings.TrimSpace(rest), "=") {
+				return j + 1
+			}
+		}
+	}
+	return keyLine(data, key)
 }
 
 func contains(list []string, s string) bool {

@@ -55,6 +55,13 @@ backend = ["~/code/api", "~/code/svc-*"]
 
 [hook]
 quiet = true
+
+[exec.claude]
+only = ["ANTHROPIC_API_KEY", "GITHUB_*"]
+mask = false
+
+[exec.aider]
+except = ["AWS_*"]
 `
 	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(data), 0o600); err != nil {
 		t.Fatal(err)
@@ -65,6 +72,12 @@ quiet = true
 	}
 	if c.Secrets.Backend != "keyring" || len(c.Namespaces["backend"]) != 2 || c.Namespaces["backend"][1] != "~/code/svc-*" || !c.Hook.Quiet {
 		t.Fatalf("loaded %+v", c)
+	}
+	if x := c.Exec["claude"]; strings.Join(x.Only, ",") != "ANTHROPIC_API_KEY,GITHUB_*" || x.Except != nil || x.Mask == nil || *x.Mask {
+		t.Fatalf("[exec.claude] = %+v", x)
+	}
+	if x := c.Exec["aider"]; x.Only != nil || strings.Join(x.Except, ",") != "AWS_*" || x.Mask != nil {
+		t.Fatalf("[exec.aider] = %+v", x)
 	}
 	if c.File != filepath.Join(dir, FileName) {
 		t.Fatalf("File = %q", c.File)
@@ -88,6 +101,11 @@ func TestParseErrors(t *testing.T) {
 		{"a table as a value", "namespaces = 1\n", 1, `the key "namespaces" must be a table, [namespaces], not a number`},
 		{"hook quiet not a boolean", "[hook]\nquiet = \"yes\"\n", 2, `the key "hook.quiet" must be true or false, not text`},
 		{"unknown hook key", "[hook]\nquite = true\n", 2, `unknown key "hook.quite"`},
+		{"unknown exec key", "[exec.claude]\nonly = [\"A\"]\nmaks = false\n", 3, `unknown key "exec.claude.maks"`},
+		{"exec names not a list", "[exec.claude]\nonly = \"A\"\n", 2, `the key "exec.claude.only" must be a list of names, like ["ANTHROPIC_API_KEY", "GITHUB_*"], not text`},
+		{"exec mask not a boolean", "[exec.claude]\nmask = \"no\"\n", 2, `the key "exec.claude.mask" must be true or false, not text`},
+		{"exec not a table", "[exec]\nclaude = 1\n", 2, `the key "exec.claude" must be a table, [exec.claude], not a number`},
+		{"bad exec name", "[exec.aider]\nonly = [\"A\"]\n[exec.claude]\nonly = [\"A\"]\nexcept = [\"AWS-*\"]\n", 5, `[exec."claude"] except: "AWS-*" is not a variable name`},
 		{"bad backend", "[secrets]\nbackend = \"vault\"\n", 2, `unknown backend "vault"; use one of keyring, file, aws, azure`},
 	}
 	for _, c := range cases {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/resolve"
 )
 
@@ -17,7 +18,7 @@ func ExampleMasker() {
 }
 
 func ExampleSelection() {
-	only, _ := resolve.ParseNames("AWS_*,GITHUB_TOKEN")
+	only, _ := envname.ParseList("AWS_*,GITHUB_TOKEN")
 	s := resolve.Selection{Only: only, Except: []string{"AWS_SECRET_ACCESS_KEY"}, OnlyFrom: "--only", ExceptFrom: "--except"}
 	for _, name := range []string{"AWS_REGION", "AWS_SECRET_ACCESS_KEY", "OPENAI_API_KEY"} {
 		if ok, why := s.Allow(name); ok {

@@ -21,6 +21,7 @@ import (
 	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/internal/hookstamp"
 	"github.com/kage-cli/kage/keyring"
+	"github.com/kage-cli/kage/resolve"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/shellenv"
 	"github.com/kage-cli/kage/subscription"
@@ -48,15 +49,16 @@ On a terminal the values are masked.
    kage env --shell dotenv > /dev/null                  # also: json
    kage env --explain                                   # where each came from
    kage env --subscription personal                     # that key, this run only
+   kage env --only 'GITHUB_TOKEN,AWS_*' --except AWS_SECRET_ACCESS_KEY
 
 Shells: ` + strings.Join(shellenv.Names(), ", ") + `. Without --shell, the shell is
 detected from the parent process, then $SHELL.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "shell", Usage: "write for `SHELL` (" + strings.Join(shellenv.Names(), ", ") + ")"},
 			dirFlag(),
 			&cli.BoolFlag{Name: "explain", Usage: "say on stderr which scope each name came from"},
 			subscriptionFlag(),
-		},
+		}, selectionFlags()...),
 		Action: func(ctx context.Context, cmd *cli.Command) error { return envAction(ctx, e, cmd) },
 	}
 }
@@ -95,30 +97,72 @@ func emptySubscription(cmd *cli.Command) error {
 	return nil
 }
 
-// resolveAt resolves every name of the chain of --dir, or of the current
-// directory, with subscription forced ("" for none). The store starts
-// connecting first, so the keychain handshake overlaps scope detection.
-func (e *env) resolveAt(ctx context.Context, cmd *cli.Command, dir, forced string) (*scope.Context, []resolved, error) {
+// resolveAt resolves the names of the chain of --dir, or of the current
+// directory, that sel gives, with subscription forced ("" for none); strict
+// as in lookup. The store starts connecting first, so the keychain
+// handshake overlaps scope detection.
+func (e *env) resolveAt(ctx context.Context, cmd *cli.Command, dir, forced string, sel resolve.Selection, strict bool) (*scope.Context, resolution, error) {
 	if forced != "" {
 		var err error
 		if forced, err = subscriptionArg(forced); err != nil {
-			return nil, nil, err
+			return nil, resolution{}, err
 		}
 	}
 	store, err := e.secretsPrepared()
 	if err != nil {
-		return nil, nil, err
+		return nil, resolution{}, err
 	}
 	c, err := e.contextFor(cmd, dir)
 	if err != nil {
-		return nil, nil, err
+		return nil, resolution{}, err
 	}
 	l, err := e.lookup(c, forced)
 	if err != nil {
-		return nil, nil, err
+		return nil, resolution{}, err
 	}
-	res, err := resolve(ctx, store, l, e.stderr)
-	return c, res, err
+	l.sel, l.strict = sel, strict
+	r, err := resolveAll(ctx, store, l, e.stderr)
+	if err == nil && len(r.unmatched) > 0 {
+		say(e.stderr, "kage: warning: %s %s: no such secret applies here; nothing is given for it (kage env --explain shows what does)", sel.OnlyFrom, strings.Join(r.unmatched, ", "))
+	}
+	return c, r, err
+}
+
+// flagSelection is the Selection --only and --except make, and whether
+// either was given.
+func flagSelection(cmd *cli.Command) (resolve.Selection, bool, error) {
+	if cmd == nil || !cmd.IsSet("only") && !cmd.IsSet("except") {
+		return resolve.Selection{}, false, nil
+	}
+	sel := resolve.Selection{OnlyFrom: "--only", ExceptFrom: "--except"}
+	for _, f := range []struct {
+		name string
+		to   *[]string
+	}{{"only", &sel.Only}, {"except", &sel.Except}} {
+		if !cmd.IsSet(f.name) {
+			continue
+		}
+		*f.to = []string{}
+		for _, v := range cmd.StringSlice(f.name) {
+			names, err := envname.ParseList(v)
+			if err != nil {
+				return sel, false, usagef("give names or globs, comma-separated or repeated: --"+f.name+" GITHUB_TOKEN,AWS_*", "--%s: %s", f.name, err)
+			}
+			*f.to = append(*f.to, names...)
+		}
+		if len(*f.to) == 0 {
+			return sel, false, usagef("give names or globs, comma-separated or repeated: --"+f.name+" GITHUB_TOKEN,AWS_*", "--%s is empty", f.name)
+		}
+	}
+	return sel, true, nil
+}
+
+// selectionFlags are --only and --except, for env and exec.
+func selectionFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "only", Usage: "give only `NAMES` (comma-separated or repeated; globs like AWS_*)"},
+		&cli.StringSliceFlag{Name: "except", Usage: "hold back `NAMES` (comma-separated or repeated; globs like AWS_*)"},
+	}
 }
 
 // lookup gathers what decides the values of context c.
@@ -197,12 +241,17 @@ func envMain(ctx context.Context, e *env, cmd *cli.Command, o envOptions) error 
 	if err != nil {
 		return err
 	}
-	c, res, err := e.resolveAt(ctx, cmd, o.dir, o.subscription)
+	sel, strict, err := flagSelection(cmd)
 	if err != nil {
 		return err
 	}
+	c, r, err := e.resolveAt(ctx, cmd, o.dir, o.subscription, sel, strict)
+	if err != nil {
+		return err
+	}
+	res := r.vars
 	if o.explain {
-		explain(e, c, res)
+		explain(e, c, r)
 	}
 	if isTerminal(e.stdout) {
 		how := "load them with: " + sh.EvalLine()
@@ -241,12 +290,12 @@ func printMasked(e *env, res []resolved, how string) error {
 
 // explain says where each name came from, on stderr. Scopes name repository
 // paths, which say keeps free of control characters.
-func explain(e *env, c *scope.Context, res []resolved) {
+func explain(e *env, c *scope.Context, rs resolution) {
 	say(e.stderr, "kage: chain %s", chainString(c.Chain()))
-	if len(res) == 0 {
+	if len(rs.vars) == 0 && len(rs.held) == 0 {
 		say(e.stderr, "kage: no secrets in this chain")
 	}
-	for _, r := range res {
+	for _, r := range rs.vars {
 		shadows := ""
 		if len(r.Shadows) > 0 {
 			names := make([]string, len(r.Shadows))
@@ -256,6 +305,9 @@ func explain(e *env, c *scope.Context, res []resolved) {
 			shadows = fmt.Sprintf(" (shadows %s)", strings.Join(names, ", "))
 		}
 		say(e.stderr, "kage: %s ← %s%s", r.Name, r.From, shadows)
+	}
+	for _, h := range rs.held {
+		say(e.stderr, "kage: %s held back (%s; it would come from %s)", h.Name, h.Why, h.From)
 	}
 }
 
@@ -273,20 +325,85 @@ func execCommand(e *env) *cli.Command {
 		Name:      "exec",
 		Usage:     "run a program with the secrets for this directory in its environment",
 		ArgsUsage: "[--] COMMAND [ARGS...]",
-		Description: `Runs COMMAND with every resolved secret added to its environment. No shell
-is involved and no secret is ever in a command line. On Unix kage replaces
-itself with COMMAND, so signals and the exit code pass straight through.
-COMMAND gets none of kage's own variables (KAGE_PASSPHRASE,
-KAGE_AGE_IDENTITY, …; KAGE_HOME, KAGE_BACKEND and KAGE_NAMESPACE stay) and
-none of what the prompt hook loaded in this shell.
+		Description: `Runs COMMAND with the resolved secrets added to its environment. No shell
+is involved and no secret is ever in a command line. COMMAND gets none of
+kage's own variables (KAGE_PASSPHRASE, KAGE_AGE_IDENTITY, …; KAGE_HOME,
+KAGE_BACKEND and KAGE_NAMESPACE stay) and none of what the prompt hook
+loaded in this shell.
+
+--only and --except choose what COMMAND gets (names or globs such as AWS_*,
+comma-separated or repeated); an [exec.PROGRAM] table in config.toml does
+the same for a program by its name, and flags win over it:
+
+   [exec.claude]
+   only = ["ANTHROPIC_API_KEY", "GITHUB_TOKEN"]
+
+When stdout or stderr is not a terminal (a pipe, a file, an agent's
+transcript) nor /dev/null, kage runs COMMAND as its child and writes its output there with
+every value it was given, raw, base64 or percent-encoded, replaced by
+<kage:NAME>. Values shorter than 8 bytes are not masked; --explain says
+which. Signals pass on to COMMAND and kage ends as COMMAND ended. With
+terminals only, or --no-mask (mask = false in [exec.PROGRAM]), kage
+replaces itself with COMMAND on Unix.
 
    kage exec -- claude
+   kage exec --only GITHUB_TOKEN -- gh pr list
+   kage exec --except 'AWS_*' --explain -- aider
    kage exec --subscription personal -- claude
    kage exec --dir ~/code/api -- npm run deploy`,
-		Flags:        []cli.Flag{dirFlag(), subscriptionFlag()},
+		Flags: append([]cli.Flag{dirFlag(), subscriptionFlag(),
+			&cli.BoolFlag{Name: "explain", Usage: "say on stderr which names the program gets, which are held back and which are masked"},
+			&cli.BoolFlag{Name: "no-mask", Usage: "let the program's output through as it is"},
+		}, selectionFlags()...),
 		StopOnNthArg: &stop,
 		Action:       func(ctx context.Context, cmd *cli.Command) error { return execAction(ctx, e, cmd) },
 	}
+}
+
+// programName is the name [exec.PROGRAM] knows a command by: its base name,
+// without .exe on Windows.
+func programName(arg string) string {
+	name := filepath.Base(arg)
+	if runtime.GOOS == "windows" {
+		if ext := filepath.Ext(name); strings.EqualFold(ext, ".exe") {
+			name = name[:len(name)-len(ext)]
+		}
+	}
+	return name
+}
+
+// execSelection is what kage exec gives prog: --only and --except when
+// either is given, else [exec.PROGRAM]; and whether its output is masked
+// (--no-mask, then mask in [exec.PROGRAM]), with why not when it is not.
+func (e *env) execSelection(cmd *cli.Command, prog string) (sel resolve.Selection, strict, mask bool, why string, err error) {
+	sel, strict, err = flagSelection(cmd)
+	if err != nil {
+		return sel, false, false, "", err
+	}
+	var x config.Exec
+	table := fmt.Sprintf("[exec.%s]", prog)
+	if !strict || !cmd.Bool("no-mask") {
+		cfg, cerr := e.config()
+		var ce *config.Error
+		if errors.As(cerr, &ce) && strings.HasPrefix(ce.Key, "exec.") {
+			// What kage exec was asked to do is unclear: a usage error.
+			return sel, false, false, "", &exitError{code: 2, err: cerr}
+		}
+		if cerr != nil {
+			return sel, false, false, "", cerr
+		}
+		x = cfg.Exec[prog]
+	}
+	if !strict && (x.Only != nil || len(x.Except) > 0) {
+		sel = resolve.Selection{Only: x.Only, Except: x.Except, OnlyFrom: table + " only", ExceptFrom: table + " except"}
+	}
+	switch {
+	case cmd.Bool("no-mask"):
+		return sel, strict, false, "--no-mask", nil
+	case x.Mask != nil && !*x.Mask:
+		return sel, strict, false, "mask = false in " + table, nil
+	}
+	return sel, strict, true, "", nil
 }
 
 func execAction(ctx context.Context, e *env, cmd *cli.Command) error {
@@ -295,20 +412,52 @@ func execAction(ctx context.Context, e *env, cmd *cli.Command) error {
 		args = args[1:]
 	}
 	if len(args) == 0 {
-		return usagef("usage: kage exec [--dir DIR] [--subscription NAME] -- COMMAND [ARGS...]", "kage exec needs a command to run")
+		return usagef("usage: kage exec [--dir DIR] [--only NAMES] [--except NAMES] -- COMMAND [ARGS...]", "kage exec needs a command to run")
 	}
 	if err := emptySubscription(cmd); err != nil {
+		return err
+	}
+	sel, strict, mask, noMask, err := e.execSelection(cmd, programName(args[0]))
+	if err != nil {
 		return err
 	}
 	path, err := exec.LookPath(args[0])
 	if err != nil {
 		return lookPathError(args[0], err)
 	}
-	_, res, err := e.resolveAt(ctx, cmd, cmd.String("dir"), cmd.String("subscription"))
+	c, r, err := e.resolveAt(ctx, cmd, cmd.String("dir"), cmd.String("subscription"), sel, strict)
 	if err != nil {
 		return err
 	}
-	return runReplacing(path, args, childEnv(os.Environ(), res))
+	secrets := make([]resolve.Secret, len(r.vars))
+	for i, v := range r.vars {
+		secrets[i] = resolve.Secret{Name: v.Name, Value: v.Value}
+	}
+	maskOut, maskErr := maskedStreams()
+	masked, short := resolve.Maskable(secrets)
+	switch {
+	case !mask:
+	case !maskOut && !maskErr:
+		mask, noMask = false, "stdout and stderr are terminals (or the null device)"
+	case len(masked) == 0:
+		mask, noMask = false, "nothing to mask"
+	}
+	if cmd.Bool("explain") {
+		explain(e, c, r)
+		if mask {
+			say(e.stderr, "kage: output masked for %s", strings.Join(masked, ", "))
+			if len(short) > 0 {
+				say(e.stderr, "kage: not masked (shorter than %d bytes): %s", resolve.MinMaskLen, strings.Join(short, ", "))
+			}
+		} else if len(r.vars) > 0 {
+			say(e.stderr, "kage: output not masked: %s", noMask)
+		}
+	}
+	env := childEnv(os.Environ(), r.vars, r.held)
+	if mask {
+		return runMasked(path, args, env, secrets, maskOut, maskErr)
+	}
+	return runReplacing(path, args, env)
 }
 
 // lookPathError is exec's failure to find name, with the shell's exit
@@ -329,10 +478,12 @@ func lookPathError(name string, err error) error {
 }
 
 // childEnv is the environment of a program kage exec starts: base without
-// kage's own variables (kageOwn) and without what the prompt hook loaded
+// kage's own variables (kageOwn), without what the prompt hook loaded
 // (KAGE_LOADED), which belongs to the folder the shell is in and not
-// necessarily to --dir, and then the resolved secrets.
-func childEnv(base []string, res []resolved) []string {
+// necessarily to --dir, and without the names the selection held back (a
+// variable of that name in the shell is most likely the same secret), and
+// then the resolved secrets.
+func childEnv(base []string, res []resolved, held []heldBack) []string {
 	drop := map[string]bool{}
 	for _, kv := range base {
 		if k, v, _ := strings.Cut(kv, "="); envKey(k) == loadedVar {
@@ -343,6 +494,9 @@ func childEnv(base []string, res []resolved) []string {
 	}
 	for _, r := range res {
 		drop[envKey(r.Name)] = true
+	}
+	for _, h := range held {
+		drop[envKey(h.Name)] = true
 	}
 	out := make([]string, 0, len(base)+len(res))
 	for _, kv := range base {
@@ -558,7 +712,9 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 		var l lookup
 		if store, err = e.secretsPrepared(); err == nil {
 			if l, err = e.lookup(c, ""); err == nil {
-				res, err = resolve(ctx, store, l, e.stderr)
+				var r resolution
+				r, err = resolveAll(ctx, store, l, e.stderr)
+				res = r.vars
 			}
 		}
 	}

@@ -79,7 +79,7 @@ func TestChildEnv(t *testing.T) {
 		"KAGE_LOADED=HOOKED:ALSO:x;rm -rf /:KAGE_HOME:__KAGE_SAVED::HOOKED", "__KAGE_SAVED={}", "__kage_saved_KEEP=0",
 		"=C:=C:\\", "noequals",
 	}
-	got := childEnv(base, []resolved{{Name: "ALSO", Value: []byte("from-api")}, {Name: "NEW", Value: []byte("v=1")}})
+	got := childEnv(base, []resolved{{Name: "ALSO", Value: []byte("from-api")}, {Name: "NEW", Value: []byte("v=1")}}, nil)
 	want := []string{"PATH=/usr/bin", "HOME=/home/u", "KEEP=1", "KAGE_HOME=/k", "KAGE_BACKEND=file", "KAGE_NAMESPACE=ns",
 		"=C:=C:\\", "noequals", "ALSO=from-api", "NEW=v=1"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/keyring"
+	"github.com/kage-cli/kage/resolve"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/subscription"
 )
@@ -54,6 +55,31 @@ type lookup struct {
 	// accepted are the refused names stored with --force: the only
 	// refused names exported.
 	accepted envname.Accepted
+	// sel says which names the program is given (--only, --except,
+	// [exec.PROGRAM]); the zero Selection gives every name.
+	sel resolve.Selection
+	// strict makes an Only glob that matches no name kage holds anywhere
+	// a usage error (it was typed on the command line: likely a typo);
+	// otherwise it is a warning, as a name that does not apply here is.
+	strict bool
+}
+
+// heldBack is a name that applies here but the selection keeps from the
+// program: its value is never read.
+type heldBack struct {
+	Name string
+	From source
+	Why  string
+}
+
+// resolution is what resolveAll found.
+type resolution struct {
+	vars []resolved
+	held []heldBack
+	// unmatched are the selection's Only patterns that no name here
+	// matches; nowhere those of them that match no name kage holds at
+	// any scope either.
+	unmatched, nowhere []string
 }
 
 // candidates lists, for every name the lookup supplies, where its value can
@@ -121,18 +147,29 @@ func (l lookup) candidates(entries []keyring.Entry) (map[string][]source, []stri
 	return out, warnings, nil
 }
 
-// resolve reads the winning value of every name the lookup supplies, in
+// resolveAll reads the winning value of every name the lookup supplies, in
 // one batch: the index and the bindings say which source wins each name,
 // GetMany reads the winners. A source whose item is gone from the keychain
 // is reported on warn and the next source of the name wins instead.
-func resolve(ctx context.Context, store keyring.Store, l lookup, warn io.Writer) ([]resolved, error) {
+func resolveAll(ctx context.Context, store keyring.Store, l lookup, warn io.Writer) (resolution, error) {
+	var r resolution
 	entries, err := store.List(ctx)
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	cands, warnings, err := l.candidates(entries)
 	if err != nil {
-		return nil, err
+		return r, err
+	}
+	if !l.sel.Empty() {
+		r.held, r.unmatched, r.nowhere = l.selectNames(cands, entries)
+		if l.strict {
+			for _, p := range r.nowhere {
+				if strings.Contains(p, "*") {
+					return r, usagef("kage secret list shows the names kage holds", "%s %q matches no secret kage holds", l.sel.OnlyFrom, p)
+				}
+			}
+		}
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(warn, "kage: warning: %s\n", w)
@@ -170,7 +207,7 @@ func resolve(ctx context.Context, store keyring.Store, l lookup, warn io.Writer)
 		want = slices.Compact(want)
 		got, err := store.GetMany(ctx, want)
 		if err != nil {
-			return nil, err
+			return r, err
 		}
 		if values == nil {
 			values = got
@@ -206,7 +243,38 @@ func resolve(ctx context.Context, store keyring.Store, l lookup, warn io.Writer)
 			out = append(out, res)
 		}
 	}
-	return out, nil
+	r.vars = out
+	return r, nil
+}
+
+// selectNames takes from cands every name the selection holds back, and
+// lists them, and the Only patterns that match no name here (unmatched)
+// or nowhere in entries.
+func (l lookup) selectNames(cands map[string][]source, entries []keyring.Entry) (held []heldBack, unmatched, nowhere []string) {
+	for _, p := range l.sel.Only {
+		here := false
+		for name := range cands {
+			if envname.MatchGlob(p, name) {
+				here = true
+				break
+			}
+		}
+		if here {
+			continue
+		}
+		unmatched = append(unmatched, p)
+		if !slices.ContainsFunc(entries, func(en keyring.Entry) bool { return envname.MatchGlob(p, en.Name) }) {
+			nowhere = append(nowhere, p)
+		}
+	}
+	for name, cs := range cands {
+		if ok, why := l.sel.Allow(name); !ok {
+			held = append(held, heldBack{Name: name, From: cs[0], Why: why})
+			delete(cands, name)
+		}
+	}
+	slices.SortFunc(held, func(a, b heldBack) int { return strings.Compare(a.Name, b.Name) })
+	return held, unmatched, nowhere
 }
 
 // missingItem describes an index entry whose keychain item is gone.

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"sync"
+
+	"github.com/kage-cli/kage/resolve"
+)
+
+// maskedStreams says which of kage's outputs a child's output is masked
+// on its way to: those that are neither a terminal nor the null device. An
+// interactive agent keeps its terminal; a transcript, a log or a pipe gets
+// the markers; what goes nowhere needs none.
+func maskedStreams() (stdout, stderr bool) {
+	null, _ := os.Stat(os.DevNull)
+	masks := func(f *os.File) bool {
+		if isTerminal(f) {
+			return false
+		}
+		fi, err := f.Stat()
+		return err != nil || null == nil || !os.SameFile(fi, null)
+	}
+	return masks(os.Stdout), masks(os.Stderr)
+}
+
+// runMasked runs the program as kage's child with its stdout (when
+// maskOut) and stderr (when maskErr) through a resolve.Masker, and ends
+// as the child ended: its exit code, or its death by the same signal.
+// Stdin is the child's own, unread by kage. The signals a user or a
+// supervisor sends kage are passed on (forwardSignals).
+func runMasked(path string, args, env []string, secrets []resolve.Secret, maskOut, maskErr bool) error {
+	settle()
+	cmd := exec.Command(path, args[1:]...)
+	cmd.Args[0] = args[0]
+	cmd.Env = env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	var copies sync.WaitGroup
+	var maskers []*resolve.Masker
+	var readers, writers []*os.File
+	pipe := func(to *os.File) (*os.File, error) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		m := resolve.NewMasker(to, secrets)
+		maskers = append(maskers, m)
+		readers, writers = append(readers, r), append(writers, w)
+		copies.Add(1)
+		go func() {
+			defer copies.Done()
+			buf := make([]byte, 128<<10)
+			if _, err := io.CopyBuffer(m, r, buf); err != nil {
+				// kage's own output is gone: closing the pipe gives the
+				// child the EPIPE it would have had writing there itself.
+				r.Close()
+			}
+		}()
+		return w, nil
+	}
+	closeAll := func() {
+		for _, f := range append(readers, writers...) {
+			f.Close()
+		}
+	}
+	var err error
+	if maskOut {
+		if cmd.Stdout, err = pipe(os.Stdout); err != nil {
+			closeAll()
+			return fmt.Errorf("cannot run %s: %w", path, err)
+		}
+	}
+	if maskErr {
+		if cmd.Stderr, err = pipe(os.Stderr); err != nil {
+			closeAll()
+			return fmt.Errorf("cannot run %s: %w", path, err)
+		}
+	}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwarded...)
+	defer signal.Stop(sigs)
+	unharden()
+	err = cmd.Start()
+	harden()
+	// Only the child writes to the pipes now: their ends here would keep
+	// the copies from ever seeing the end of its output.
+	for _, w := range writers {
+		w.Close()
+	}
+	if err != nil {
+		for _, r := range readers {
+			r.Close()
+		}
+		return fmt.Errorf("cannot run %s: %w", path, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				if shouldForward(s) {
+					_ = cmd.Process.Signal(s)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	werr := cmd.Wait()
+	close(done)
+	// The child's output ends when every process holding the pipes (the
+	// child and whatever it left running) is done with them.
+	copies.Wait()
+	for _, m := range maskers {
+		_ = m.Close()
+	}
+	var ee *exec.ExitError
+	if errors.As(werr, &ee) {
+		if sig, ok := killedBy(ee.ProcessState); ok {
+			signal.Stop(sigs)
+			dieBy(sig)
+		}
+		return &exitError{code: ee.ExitCode()}
+	}
+	if werr != nil {
+		return fmt.Errorf("cannot run %s: %w", path, werr)
+	}
+	return nil
+}
