@@ -519,6 +519,8 @@ var valueKinds = map[string]string{
 	"name":         "none",
 	"env":          "none",
 	"subscription": "subscriptions",
+	"only":         "names",
+	"except":       "names",
 }
 
 // argKinds says what the first argument of each command completes. A new
@@ -544,7 +546,7 @@ var argKinds = map[string]string{
 // silently lack completion, nor a removed one linger in a script.
 func TestCompletionCoversCommands(t *testing.T) {
 	specs := commandSpecs(t)
-	samples := map[string]string{"scopes": "global", "namespaces": "backend", "shells": "bash", "dirs": "subdir", "files": "afile.txt", "backends": "file", "subscriptions": "work"}
+	samples := map[string]string{"scopes": "global", "namespaces": "backend", "shells": "bash", "dirs": "subdir", "files": "afile.txt", "backends": "file", "subscriptions": "work", "names": "SHARED"}
 	// kindOK checks candidates c against a kind; "" means fine.
 	kindOK := func(shell, kind string, c []string) string {
 		has := func(want ...string) string {

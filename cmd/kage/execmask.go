@@ -43,7 +43,7 @@ func runMasked(path string, args, env []string, secrets []resolve.Secret, maskOu
 	var maskers []*resolve.Masker
 	var readers, writers []*os.File
 	pipe := func(to *os.File) (*os.File, error) {
-		r, w, err := os.Pipe()
+		r, w, err := blockingPipe()
 		if err != nil {
 			return nil, err
 		}
@@ -53,8 +53,10 @@ func runMasked(path string, args, env []string, secrets []resolve.Secret, maskOu
 		copies.Add(1)
 		go func() {
 			defer copies.Done()
+			// Only an io.Reader: *os.File's WriteTo would copy through
+			// a buffer of its own, of 32 KiB, twice the reads and writes.
 			buf := make([]byte, 128<<10)
-			if _, err := io.CopyBuffer(m, r, buf); err != nil {
+			if _, err := io.CopyBuffer(m, struct{ io.Reader }{r}, buf); err != nil {
 				// kage's own output is gone: closing the pipe gives the
 				// child the EPIPE it would have had writing there itself.
 				r.Close()

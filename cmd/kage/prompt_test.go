@@ -91,7 +91,7 @@ func TestPromptIsHidden(t *testing.T) {
 	}{
 		{"secret", "kage secret set HIDDEN", "Value for HIDDEN (global):", "stored HIDDEN in global", []string{"secret", "get", "HIDDEN"}},
 		{"subscription", "kage subscription add --name work", "Value for ANTHROPIC_API_KEY (subscription work):", "stored subscription work",
-			[]string{"exec", "--subscription", "work", "--", "printenv", "ANTHROPIC_API_KEY"}},
+			[]string{"exec", "--no-mask", "--subscription", "work", "--", "printenv", "ANTHROPIC_API_KEY"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -34,8 +34,8 @@ _kage_spec() {
     'subscription remove') _kage_flags='--force' ;;
     'subscription use' | 'subscription unuse') _kage_flags='--scope= -s=' ;;
     status) _kage_flags='--json' ;;
-    env) _kage_flags='--shell= --dir= -C= --subscription= --explain' ;;
-    exec) _kage_flags='--dir= -C= --subscription=' ;;
+    env) _kage_flags='--shell= --dir= -C= --subscription= --explain --only= --except=' ;;
+    exec) _kage_flags='--dir= -C= --subscription= --only= --except= --explain --no-mask' ;;
     doctor) _kage_flags='--fix --json' ;;
     init) _kage_flags='--backend= --passphrase' ;;
     esac
@@ -81,6 +81,7 @@ _kage_values() {
     --scope | -s) _kage_dynamic scopes ${_kage_ns:+--namespace "$_kage_ns"} ;;
     --namespace) _kage_dynamic namespaces ;;
     --subscription) _kage_dynamic subscriptions ;;
+    --only | --except) _kage_dynamic names ${_kage_ns:+--namespace "$_kage_ns"} ;;
     --shell) _kage_cands=(bash dotenv elvish fish json nu pwsh sh zsh) ;;
     --backend) _kage_cands=(file keyring) ;;
     --dir | -C) return 1 ;;

@@ -43,7 +43,7 @@ function __kage_parse
                 set __kage_ns (string split -m1 = -- $w)[2]
             case '-*=*'
             case --scope -s --namespace --shell --dir -C --from-file --backend \
-                    --subscription --name --env
+                    --subscription --name --env --only --except
                 set want $w
             case '-*'
             case '*'
@@ -207,7 +207,11 @@ complete -c kage -n '__kage_in env' -l explain -d 'say on stderr which scope eac
 for c in env exec
     complete -c kage -n "__kage_in $c" -s C -l dir -x -a '(__fish_complete_directories)' -d 'resolve for DIR instead of the current directory'
     complete -c kage -n "__kage_in $c" -l subscription -x -a '(__kage_dynamic subscriptions)' -d "export subscription NAME's key for this run"
+    complete -c kage -n "__kage_in $c" -l only -x -a '(__kage_names)' -d 'give only NAMES'
+    complete -c kage -n "__kage_in $c" -l except -x -a '(__kage_names)' -d 'hold back NAMES'
 end
+complete -c kage -n '__kage_in exec' -l explain -d 'say which names the program gets, which are held back and which are masked'
+complete -c kage -n '__kage_in exec' -l no-mask -d "let the program's output through as it is"
 complete -c kage -n '__kage_arg exec' -a '(__fish_complete_command)'
 complete -c kage -n __kage_exec_args -a '(__kage_exec_complete)'
 

@@ -31,8 +31,8 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
         'subscription use'    = '--scope=', '-s='
         'subscription unuse'  = '--scope=', '-s='
         'status'              = '--json'
-        'env'                 = '--shell=', '--dir=', '-C=', '--subscription=', '--explain'
-        'exec'                = '--dir=', '-C=', '--subscription='
+        'env'                 = '--shell=', '--dir=', '-C=', '--subscription=', '--explain', '--only=', '--except='
+        'exec'                = '--dir=', '-C=', '--subscription=', '--only=', '--except=', '--explain', '--no-mask'
         'doctor'              = '--fix', '--json'
         'init'                = '--backend=', '--passphrase'
     }
@@ -91,6 +91,7 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
             { $_ -in '--scope', '-s' } { kageDynamic scopes @nsArgs }
             '--namespace' { kageDynamic namespaces }
             '--subscription' { kageDynamic subscriptions }
+            { $_ -in '--only', '--except' } { kageDynamic names @nsArgs }
             '--shell' { 'bash', 'dotenv', 'elvish', 'fish', 'json', 'nu', 'pwsh', 'sh', 'zsh' }
             '--backend' { 'file', 'keyring' }
         }
