@@ -362,7 +362,7 @@ func TestCompletionShells(t *testing.T) {
 		{line: "kage env --shell ", want: shellenv.Names()},
 		{line: "kage env --shell f", want: []string{"fish"}},
 		{line: "kage su", want: []string{"subscription"}},
-		{line: "kage subscription ", want: []string{"add", "list", "remove", "unuse", "use"}},
+		{line: "kage subscription ", want: []string{"add", "key", "list", "remove", "unuse", "use"}},
 		{line: "kage subscription use ", want: complSubscriptions},
 		{line: "kage subscription use w", want: []string{"work"}},
 		{line: "kage subscription use work ", pwshDefault: true},
@@ -539,6 +539,7 @@ var argKinds = map[string]string{
 	"subscription remove": "subscriptions",
 	"subscription use":    "subscriptions",
 	"subscription unuse":  "subscriptions",
+	"subscription key":    "subscriptions",
 }
 
 // TestCompletionCoversCommands walks kage's command tree and checks every
@@ -546,7 +547,7 @@ var argKinds = map[string]string{
 // silently lack completion, nor a removed one linger in a script.
 func TestCompletionCoversCommands(t *testing.T) {
 	specs := commandSpecs(t)
-	samples := map[string]string{"scopes": "global", "namespaces": "backend", "shells": "bash", "dirs": "subdir", "files": "afile.txt", "backends": "file", "subscriptions": "work", "names": "SHARED"}
+	samples := map[string]string{"scopes": "global", "namespaces": "backend", "shells": "bash", "dirs": "subdir", "files": "afile.txt", "backends": "file", "subscriptions": "work", "names": "SHARED", "none": "SOME_VALUE"}
 	// kindOK checks candidates c against a kind; "" means fine.
 	kindOK := func(shell, kind string, c []string) string {
 		has := func(want ...string) string {

@@ -207,6 +207,7 @@ func TestExecMaskedDeath(t *testing.T) {
 }
 
 // TestExecTerminalNotMasked runs kage exec in a real terminal (tmux): the
+// key command refuses the terminal; the
 // program keeps its terminal, unfiltered, and a stream sent to a file is
 // masked while the other stays on the terminal. Ctrl-C reaches the child
 // once: the terminal sends it to the child itself, and kage does not pass
@@ -217,11 +218,15 @@ func TestExecTerminalNotMasked(t *testing.T) {
 	errFile := filepath.Join(home, "err.txt")
 	outFile := filepath.Join(home, "out.txt")
 	stop := filepath.Join(home, "stop")
-	script := `kage exec -- sh -c 'printf "tty:%s\n" "$API_KEY"; printf "file:%s\n" "$API_KEY" >&2' 2>` + errFile + `
+	script := `kage subscription key --env API_KEY; echo "key-exit=$?"
+kage exec -- sh -c 'printf "tty:%s\n" "$API_KEY"; printf "file:%s\n" "$API_KEY" >&2' 2>` + errFile + `
 kage exec -- sh -c 'n=0; trap "n=\$((n+1))" INT; echo "ready:$API_KEY"; while [ ! -e ` + stop + ` ]; do sleep 0.05; done; echo "ints:$n" >&2' >` + outFile + `
 echo kage-done; sleep 30`
 	term := newTerminal(t, bus, home, script)
 	sc := term.waitFor("tty:")
+	if !strings.Contains(sc, "kage: refusing to print a key to a terminal\nkage: hint: pipe or capture it, or pass --reveal\nkey-exit=1") || strings.Count(sc, maskKey) != 1 {
+		t.Fatalf("kage subscription key printed to the terminal:\n%s", sc)
+	}
 	if !strings.Contains(sc, "tty:"+maskKey) {
 		t.Fatalf("the terminal did not show the value unmasked:\n%s", sc)
 	}

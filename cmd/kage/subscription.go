@@ -12,6 +12,7 @@ import (
 
 	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/keyring"
+	"github.com/kage-cli/kage/resolve"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/subscription"
 	"github.com/urfave/cli/v3"
@@ -91,6 +92,28 @@ was bound there before is replaced.
    kage subscription use personal --scope repo            # this repository`,
 				Flags:  []cli.Flag{scopeFlag("bind to `SCOPE`: global, namespace:<name>, repo:<path>, repo or namespace")},
 				Action: func(ctx context.Context, cmd *cli.Command) error { return subscriptionUse(ctx, e, cmd) },
+			},
+			{
+				Name:      "key",
+				Usage:     "print the API key that applies here, for a tool's key command",
+				ArgsUsage: "[NAME]",
+				Description: `Prints the key ` + subscription.DefaultVar + ` (or --env VAR) resolves to in this directory,
+as kage env and kage exec would export it: the subscription bound nearest,
+or a secret of that name that outranks it. With NAME, that subscription's
+key, wherever it is bound. For tools that run a command to get their key,
+such as Claude Code's apiKeyHelper. It prints the bytes exactly, with no
+newline, to a pipe; never to a terminal without --reveal.
+
+   kage subscription key                         # in ~/.claude/settings.json:
+                                                 # "apiKeyHelper": "kage subscription key"
+   kage subscription key work-account
+   kage subscription key --env OPENAI_API_KEY`,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "env", Usage: "the key exported as `VAR` (default " + subscription.DefaultVar + ", or NAME's variable)"},
+					dirFlag(),
+					&cli.BoolFlag{Name: "reveal", Usage: "print to a terminal too"},
+				},
+				Action: func(ctx context.Context, cmd *cli.Command) error { return subscriptionKey(ctx, e, cmd) },
 			},
 			{
 				Name:      "unuse",
@@ -516,5 +539,61 @@ func subscriptionUnuse(ctx context.Context, e *env, cmd *cli.Command) error {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "kage: %s no longer uses subscription %s\n", sc.Display(), gone)
+	return nil
+}
+
+// subscriptionKey prints the key a variable resolves to here, or a named
+// subscription's key.
+func subscriptionKey(ctx context.Context, e *env, cmd *cli.Command) error {
+	if cmd.NArg() > 1 {
+		return usagef("usage: kage subscription key [NAME] [--env VAR]", "kage subscription key takes at most one subscription NAME, got %d arguments", cmd.NArg())
+	}
+	name := cmd.Args().First()
+	if cmd.NArg() == 1 && name == "" {
+		return usagef("name one (kage subscription list shows them), or leave it out for the key that applies here", "the subscription NAME is empty")
+	}
+	v := cmd.String("env")
+	if cmd.IsSet("env") {
+		if err := checkName(v, false); err != nil {
+			return err
+		}
+	}
+	refuseTerminal := !cmd.Bool("reveal") && isTerminal(e.stdout)
+	var sel resolve.Selection
+	if name == "" {
+		if v == "" {
+			v = subscription.DefaultVar
+		}
+		sel = resolve.Selection{Only: []string{v}, OnlyFrom: "--env"}
+	}
+	c, r, err := e.resolveAt(ctx, cmd, cmd.String("dir"), name, sel, false)
+	if err != nil {
+		return err
+	}
+	var key *resolved
+	for i := range r.vars {
+		if name != "" && r.vars[i].From.Forced || name == "" && r.vars[i].Name == v {
+			key = &r.vars[i]
+		}
+	}
+	switch {
+	case key == nil && name != "":
+		// The forced subscription was skipped: the name policy refuses
+		// its variable, and resolution said so.
+		return fmt.Errorf("subscription %q has no key kage hands out", name)
+	case key == nil:
+		return withHint(fmt.Errorf("no key for %s applies in %s", v, scopeList(c.Chain())),
+			"bind one: kage subscription use NAME --scope SCOPE (kage subscription list shows them)")
+	case name != "" && v != "" && key.Name != v:
+		return usagef("leave out --env to print its key", "subscription %s exports %s, not %s", name, key.Name, v)
+	case refuseTerminal:
+		return withHint(errors.New("refusing to print a key to a terminal"), "pipe or capture it, or pass --reveal")
+	}
+	if _, err := e.stdout.Write(key.Value); err != nil {
+		return fmt.Errorf("cannot write the key: %w", err)
+	}
+	if isTerminal(e.stdout) {
+		fmt.Fprintln(e.stdout)
+	}
 	return nil
 }

@@ -28,11 +28,12 @@ _kage_spec() {
     'secret delete') _kage_flags='--scope= -s= --force' ;;
     'secret import') _kage_flags='--scope= -s= --overwrite --dry-run --force' ;;
     namespace) _kage_subs='set unset show' ;;
-    subscription) _kage_subs='add list remove use unuse' ;;
+    subscription) _kage_subs='add list remove use unuse key' ;;
     'subscription add') _kage_flags='--name= --env= --overwrite --from-file=' ;;
     'subscription list') _kage_flags='--json' ;;
     'subscription remove') _kage_flags='--force' ;;
     'subscription use' | 'subscription unuse') _kage_flags='--scope= -s=' ;;
+    'subscription key') _kage_flags='--env= --dir= -C= --reveal' ;;
     status) _kage_flags='--json' ;;
     env) _kage_flags='--shell= --dir= -C= --subscription= --explain --only= --except=' ;;
     exec) _kage_flags='--dir= -C= --subscription= --only= --except= --explain --no-mask' ;;
@@ -163,7 +164,7 @@ _kage() {
             ((nargs == 0)) && _kage_dynamic names ${_kage_scope:+--scope "$_kage_scope"} ${_kage_ns:+--namespace "$_kage_ns"}
             ;;
         'namespace set') ((nargs == 0)) && _kage_dynamic namespaces ;;
-        'subscription remove' | 'subscription use' | 'subscription unuse')
+        'subscription remove' | 'subscription use' | 'subscription unuse' | 'subscription key')
             ((nargs == 0)) && _kage_dynamic subscriptions
             ;;
         'secret import') ((nargs == 0)) && files=2 ;;

@@ -67,7 +67,7 @@ function __kage_parse
                         secret:set secret:get secret:list secret:delete secret:import \
                         namespace:set namespace:unset namespace:show \
                         subscription:add subscription:list subscription:remove \
-                        subscription:use subscription:unuse
+                        subscription:use subscription:unuse subscription:key
                     set __kage_path (string trim -- "$__kage_path $sub")
                 else
                     set __kage_nargs (math $__kage_nargs + 1)
@@ -159,6 +159,7 @@ complete -c kage -n '__kage_arg subscription' -a list -d 'list subscriptions, th
 complete -c kage -n '__kage_arg subscription' -a remove -d "delete a subscription's key"
 complete -c kage -n '__kage_arg subscription' -a use -d 'bind a subscription to a scope'
 complete -c kage -n '__kage_arg subscription' -a unuse -d "unbind a scope's subscription"
+complete -c kage -n '__kage_arg subscription' -a key -d 'print the API key that applies here'
 
 # kage secret …
 for c in 'secret set' 'secret get' 'secret list' 'secret delete' 'secret import'
@@ -187,7 +188,10 @@ complete -c kage -n "__kage_in 'subscription add'" -l overwrite -d 'replace the 
 complete -c kage -n "__kage_in 'subscription add'" -l from-file -r -F -d 'read the key from PATH, bytes exactly'
 complete -c kage -n "__kage_in 'subscription list'" -l json -d 'print JSON'
 complete -c kage -n "__kage_in 'subscription remove'" -l force -d 'remove it even if bound, with its bindings'
-for c in remove use unuse
+complete -c kage -n "__kage_in 'subscription key'" -l env -x -d 'the key exported as VAR'
+complete -c kage -n "__kage_in 'subscription key'" -s C -l dir -x -a '(__fish_complete_directories)' -d 'resolve for DIR instead of the current directory'
+complete -c kage -n "__kage_in 'subscription key'" -l reveal -d 'print to a terminal too'
+for c in remove use unuse key
     complete -c kage -n "__kage_arg 'subscription $c'" -a '(__kage_dynamic subscriptions)'
 end
 for c in use unuse

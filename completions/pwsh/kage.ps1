@@ -16,7 +16,7 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
         ''             = 'secret', 'namespace', 'subscription', 'status', 'env', 'exec', 'hook', 'completion', 'doctor', 'init', 'version', 'help'
         'secret'       = 'set', 'get', 'list', 'delete', 'import'
         'namespace'    = 'set', 'unset', 'show'
-        'subscription' = 'add', 'list', 'remove', 'use', 'unuse'
+        'subscription' = 'add', 'list', 'remove', 'use', 'unuse', 'key'
     }
     $flags = @{
         ''                    = '--version', '-v'
@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
         'subscription remove' = '--force'
         'subscription use'    = '--scope=', '-s='
         'subscription unuse'  = '--scope=', '-s='
+        'subscription key'    = '--env=', '--dir=', '-C=', '--reveal'
         'status'              = '--json'
         'env'                 = '--shell=', '--dir=', '-C=', '--subscription=', '--explain', '--only=', '--except='
         'exec'                = '--dir=', '-C=', '--subscription=', '--only=', '--except=', '--explain', '--no-mask'
@@ -116,7 +117,7 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
                 kageDynamic @a @nsArgs
             }
             'namespace set' { kageDynamic namespaces }
-            { $_ -in 'subscription remove', 'subscription use', 'subscription unuse' } { kageDynamic subscriptions }
+            { $_ -in 'subscription remove', 'subscription use', 'subscription unuse', 'subscription key' } { kageDynamic subscriptions }
             'hook' { 'bash', 'elvish', 'fish', 'nu', 'pwsh', 'zsh' }
             'completion' { 'bash', 'fish', 'pwsh', 'zsh' }
         }
