@@ -47,6 +47,8 @@ test: ## run every test; keychain tests use a private gnome-keyring
 	fi
 	@for p in bash zsh dash fish elvish tmux direnv; do command -v $$p >/dev/null || \
 	  echo "make test: $$p not found: the tests that need it will be SKIPPED (install it with: $(INSTALL) $$p)"; done
+	@command -v python3 >/dev/null || \
+	  echo "make test: python3 not found: the README's Python spawner test will be SKIPPED (install it with: $(INSTALL) python3)"
 	@command -v nu >/dev/null || \
 	  echo "make test: nu not found: the tests that need it will be SKIPPED (install it with: npm install -g nushell)"
 	@command -v pwsh >/dev/null || \
