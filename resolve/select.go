@@ -1,7 +1,26 @@
-// Package resolve decides what a program kage starts is given: which of a
-// directory's secrets it may have (Selection, from --only, --except and
-// config.toml's [exec.PROGRAM]) and how the values it was handed are kept
-// out of what it prints (Masker).
+// Package resolve decides what a program kage starts is given, by the
+// rules the kage command follows, for spawners written in Go: a
+// directory's secrets (Dir, or Lookup.Resolve for a chain of one's own),
+// which of them the program may have (Selection, as --only, --except and
+// config.toml's [exec.PROGRAM] make it), the environment to start it with
+// (Environ) and a filter that keeps the values out of what it prints
+// (Masker).
+//
+// A spawner opens the store kage uses — keyring.NewKeychain for the OS
+// keychain, keyring.NewFile for the file backend — and resolves for the
+// folder the agent will run in:
+//
+//	paths, _ := config.DefaultPaths()
+//	store := keyring.NewKeychain(paths.Data)
+//	only, _ := envname.ParseList("ANTHROPIC_API_KEY,GITHUB_TOKEN")
+//	_, r, err := resolve.Dir(ctx, store, repo, resolve.Options{Paths: paths,
+//		Selection: resolve.Selection{Only: only, OnlyFrom: "only"}})
+//	cmd := exec.Command("claude")
+//	cmd.Dir, cmd.Env = repo, resolve.Environ(os.Environ(), r)
+//	m := resolve.NewMasker(os.Stdout, r.Secrets())
+//	cmd.Stdout = m
+//	err = cmd.Run()
+//	m.Close() // writes what it held back
 package resolve
 
 import (

@@ -101,29 +101,29 @@ func emptySubscription(cmd *cli.Command) error {
 // directory, that sel gives, with subscription forced ("" for none); strict
 // as in lookup. The store starts connecting first, so the keychain
 // handshake overlaps scope detection.
-func (e *env) resolveAt(ctx context.Context, cmd *cli.Command, dir, forced string, sel resolve.Selection, strict bool) (*scope.Context, resolution, error) {
+func (e *env) resolveAt(ctx context.Context, cmd *cli.Command, dir, forced string, sel resolve.Selection, strict bool) (*scope.Context, *resolve.Result, error) {
 	if forced != "" {
 		var err error
 		if forced, err = subscriptionArg(forced); err != nil {
-			return nil, resolution{}, err
+			return nil, nil, err
 		}
 	}
 	store, err := e.secretsPrepared()
 	if err != nil {
-		return nil, resolution{}, err
+		return nil, nil, err
 	}
 	c, err := e.contextFor(cmd, dir)
 	if err != nil {
-		return nil, resolution{}, err
+		return nil, nil, err
 	}
 	l, err := e.lookup(c, forced)
 	if err != nil {
-		return nil, resolution{}, err
+		return nil, nil, err
 	}
-	l.sel, l.strict = sel, strict
+	l.Selection, l.Strict = sel, strict
 	r, err := resolveAll(ctx, store, l, e.stderr)
-	if err == nil && len(r.unmatched) > 0 {
-		say(e.stderr, "kage: warning: %s %s: no such secret applies here; nothing is given for it (kage env --explain shows what does)", sel.OnlyFrom, strings.Join(r.unmatched, ", "))
+	if err == nil && len(r.Unmatched) > 0 {
+		say(e.stderr, "kage: warning: %s %s: no such secret applies here; nothing is given for it (kage env --explain shows what does)", sel.OnlyFrom, strings.Join(r.Unmatched, ", "))
 	}
 	return c, r, err
 }
@@ -163,19 +163,6 @@ func selectionFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "only", Usage: "give only `NAMES` (comma-separated or repeated; globs like AWS_*)"},
 		&cli.StringSliceFlag{Name: "except", Usage: "hold back `NAMES` (comma-separated or repeated; globs like AWS_*)"},
 	}
-}
-
-// lookup gathers what decides the values of context c.
-func (e *env) lookup(c *scope.Context, forced string) (lookup, error) {
-	bs, err := subscription.Open(e.paths.Data).Load()
-	if err != nil {
-		return lookup{}, err
-	}
-	accepted, err := envname.OpenForced(e.paths.Data).Load()
-	if err != nil {
-		return lookup{}, err
-	}
-	return lookup{chain: c.Chain(), bindings: bs, forced: forced, accepted: accepted}, nil
 }
 
 // envOptions are kage env's flags.
@@ -249,7 +236,7 @@ func envMain(ctx context.Context, e *env, cmd *cli.Command, o envOptions) error 
 	if err != nil {
 		return err
 	}
-	res := r.vars
+	res := r.Vars
 	if o.explain {
 		explain(e, c, r)
 	}
@@ -290,12 +277,12 @@ func printMasked(e *env, res []resolved, how string) error {
 
 // explain says where each name came from, on stderr. Scopes name repository
 // paths, which say keeps free of control characters.
-func explain(e *env, c *scope.Context, rs resolution) {
+func explain(e *env, c *scope.Context, rs *resolve.Result) {
 	say(e.stderr, "kage: chain %s", chainString(c.Chain()))
-	if len(rs.vars) == 0 && len(rs.held) == 0 {
+	if len(rs.Vars) == 0 && len(rs.Held) == 0 {
 		say(e.stderr, "kage: no secrets in this chain")
 	}
-	for _, r := range rs.vars {
+	for _, r := range rs.Vars {
 		shadows := ""
 		if len(r.Shadows) > 0 {
 			names := make([]string, len(r.Shadows))
@@ -306,7 +293,7 @@ func explain(e *env, c *scope.Context, rs resolution) {
 		}
 		say(e.stderr, "kage: %s ← %s%s", r.Name, r.From, shadows)
 	}
-	for _, h := range rs.held {
+	for _, h := range rs.Held {
 		say(e.stderr, "kage: %s held back (%s; it would come from %s)", h.Name, h.Why, h.From)
 	}
 }
@@ -429,10 +416,7 @@ func execAction(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	secrets := make([]resolve.Secret, len(r.vars))
-	for i, v := range r.vars {
-		secrets[i] = resolve.Secret{Name: v.Name, Value: v.Value}
-	}
+	secrets := r.Secrets()
 	maskOut, maskErr := maskedStreams()
 	masked, short := resolve.Maskable(secrets)
 	switch {
@@ -449,11 +433,11 @@ func execAction(ctx context.Context, e *env, cmd *cli.Command) error {
 			if len(short) > 0 {
 				say(e.stderr, "kage: not masked (shorter than %d bytes): %s", resolve.MinMaskLen, strings.Join(short, ", "))
 			}
-		} else if len(r.vars) > 0 {
+		} else if len(r.Vars) > 0 {
 			say(e.stderr, "kage: output not masked: %s", noMask)
 		}
 	}
-	env := childEnv(os.Environ(), r.vars, r.held)
+	env := resolve.Environ(os.Environ(), r)
 	if mask {
 		return runMasked(path, args, env, secrets, maskOut, maskErr)
 	}
@@ -475,102 +459,6 @@ func lookPathError(name string, err error) error {
 		return &exitError{code: 127, err: fmt.Errorf("cannot run %q: no such file", name)}
 	}
 	return &exitError{code: 127, err: withHint(fmt.Errorf("command %q not found", name), "check the name, or give its path; kage looks it up in $PATH as a shell does")}
-}
-
-// childEnv is the environment of a program kage exec starts: base without
-// kage's own variables (kageOwn), without what the prompt hook loaded
-// (KAGE_LOADED), which belongs to the folder the shell is in and not
-// necessarily to --dir, and without the names the selection held back (a
-// variable of that name in the shell is most likely the same secret), and
-// then the resolved secrets.
-func childEnv(base []string, res []resolved, held []heldBack) []string {
-	drop := map[string]bool{}
-	for _, kv := range base {
-		if k, v, _ := strings.Cut(kv, "="); envKey(k) == loadedVar {
-			for _, n := range loadedNames(v) {
-				drop[envKey(n)] = true
-			}
-		}
-	}
-	for _, r := range res {
-		drop[envKey(r.Name)] = true
-	}
-	for _, h := range held {
-		drop[envKey(h.Name)] = true
-	}
-	out := make([]string, 0, len(base)+len(res))
-	for _, kv := range base {
-		if k, _, _ := strings.Cut(kv, "="); !drop[envKey(k)] && !kageOwn(k) {
-			out = append(out, kv)
-		}
-	}
-	for _, r := range res {
-		out = append(out, r.Name+"="+string(r.Value))
-	}
-	return out
-}
-
-// kageOwn tells kage's own variables, which a program kage exec starts
-// does not get: every KAGE_* variable but the three that say where and
-// how a kage it runs finds the same store (KAGE_HOME, KAGE_BACKEND,
-// KAGE_NAMESPACE), and the hook's __kage_* variables. The rest are
-// credentials that open the file backend's every scope (KAGE_PASSPHRASE,
-// KAGE_AGE_IDENTITY), the prompt hook's state (KAGE_STATE, KAGE_LOADED),
-// or a variable a later kage reads, kept from children until it is listed
-// here.
-func kageOwn(name string) bool {
-	k := envKey(name)
-	switch k {
-	case "KAGE_HOME", "KAGE_BACKEND", "KAGE_NAMESPACE":
-		return false
-	}
-	return strings.HasPrefix(k, "KAGE_") || hasPrefixFold(name, "__kage_")
-}
-
-// envKey is how the system compares environment names: Windows ignores
-// case.
-func envKey(name string) string {
-	if runtime.GOOS == "windows" {
-		return strings.ToUpper(name)
-	}
-	return name
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
-}
-
-// loadedNames reads KAGE_LOADED, the names the prompt hook says it
-// loaded. The variable comes from the environment, which someone else may
-// have written, and every name in it gets unset or restored: only names
-// the hook could have loaded are kept (mayHaveLoaded), each once.
-func loadedNames(v string) []string {
-	if v == "" {
-		return nil
-	}
-	var names []string
-	seen := map[string]bool{}
-	for _, n := range strings.Split(v, ":") {
-		if !seen[n] && mayHaveLoaded(n) {
-			seen[n] = true
-			names = append(names, n)
-		}
-	}
-	return names
-}
-
-// mayHaveLoaded is whether the prompt hook can have loaded a variable
-// called name: a valid name (anything else would go unquoted into shell
-// code, or make the whole unload fail to render), and not one of kage's
-// own — KAGE_* (the hook's state, kage's credentials and settings) and the
-// hook's __kage_* copies (__kage_saved_X, nu's __KAGE_SAVED) — which no
-// store may hand out.
-//
-// Other names the name policy refuses stay: one stored with --force may
-// have been loaded, and keeping it out of the unload would carry its
-// secret into every folder the shell visits next.
-func mayHaveLoaded(name string) bool {
-	return shellenv.ValidName(name) && !strings.HasPrefix(envKey(name), "KAGE_") && !hasPrefixFold(name, "__kage_")
 }
 
 func hookCommand(e *env) *cli.Command {
@@ -712,9 +600,10 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 		var l lookup
 		if store, err = e.secretsPrepared(); err == nil {
 			if l, err = e.lookup(c, ""); err == nil {
-				var r resolution
-				r, err = resolveAll(ctx, store, l, e.stderr)
-				res = r.vars
+				var r *resolve.Result
+				if r, err = resolveAll(ctx, store, l, e.stderr); err == nil {
+					res = r.Vars
+				}
 			}
 		}
 	}
@@ -735,7 +624,7 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 		// The hook reads a pipe; a terminal is someone running it by hand.
 		return printMasked(e, res, "kage hook-env is the prompt hook's worker; put the hook in your shell's rc file instead (kage hook --help)")
 	}
-	loaded := loadedNames(e.getenv(loadedVar))
+	loaded := resolve.LoadedNames(e.getenv(loadedVar))
 	plan := func(res []resolved) shellenv.Plan {
 		p := hookPlan(loaded, res, fp)
 		if watching {

@@ -27,8 +27,8 @@ func TestCandidatesOrder(t *testing.T) {
 		{Scope: "subscription:ai", Name: "OPENAI"},
 	}
 	l := lookup{
-		chain: []scope.Scope{repo, ns, glob},
-		bindings: []subscription.Binding{
+		Chain: []scope.Scope{repo, ns, glob},
+		Bindings: []subscription.Binding{
 			{Scope: "namespace:prod", Subscription: "work"},
 			{Scope: "global", Subscription: "home"},
 			{Scope: "global", Subscription: "ai"},
@@ -36,7 +36,7 @@ func TestCandidatesOrder(t *testing.T) {
 			{Scope: "namespace:other", Subscription: "home"},
 		},
 	}
-	got, warnings, err := l.candidates(entries)
+	got, warnings, err := candidateTexts(l, entries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,23 +54,23 @@ func TestCandidatesOrder(t *testing.T) {
 	if d := describe(got["OPENAI"]); d != "subscription ai (bound at global)" {
 		t.Errorf("OPENAI candidates: %s", d)
 	}
-	if got["KEY"][1].ref != (keyring.Ref{Scope: "subscription:work", Name: "KEY"}) {
-		t.Errorf("work's ref = %v", got["KEY"][1].ref)
+	if got["KEY"][1].Ref != (keyring.Ref{Scope: "subscription:work", Name: "KEY"}) {
+		t.Errorf("work's ref = %v", got["KEY"][1].Ref)
 	}
 	if len(warnings) != 1 || !strings.Contains(warnings[0], `bound to subscription "gone", which does not exist`) {
 		t.Errorf("warnings = %q", warnings)
 	}
 
-	l.forced = "ai"
-	got, _, err = l.candidates(entries)
+	l.Forced = "ai"
+	got, _, err = candidateTexts(l, entries)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d := describe(got["OPENAI"]); d != "subscription ai (--subscription); subscription ai (bound at global)" {
 		t.Errorf("forced OPENAI candidates: %s", d)
 	}
-	l.forced = "gone"
-	if _, _, err := l.candidates(entries); err == nil || !strings.Contains(err.Error(), `subscription "gone" not found`) {
+	l.Forced = "gone"
+	if _, _, err := candidateTexts(l, entries); err == nil || !strings.Contains(err.Error(), `subscription "gone" not found`) {
 		t.Errorf("forcing a missing subscription: %v", err)
 	}
 }
@@ -92,14 +92,14 @@ func TestCandidatesRefusedNames(t *testing.T) {
 		{Scope: "subscription:old", Name: "LD_PRELOAD"},
 	}
 	l := lookup{
-		chain: []scope.Scope{repo, glob},
-		bindings: []subscription.Binding{
+		Chain: []scope.Scope{repo, glob},
+		Bindings: []subscription.Binding{
 			{Scope: "repo:/code/my api", Subscription: "old"},
 			{Scope: "global", Subscription: "old"},
 		},
-		accepted: envname.Accepted{{Scope: "global", Name: "PATH"}, {Scope: "namespace:x", Name: "fish_user_paths"}},
+		Accepted: envname.Accepted{{Scope: "global", Name: "PATH"}, {Scope: "namespace:x", Name: "fish_user_paths"}},
 	}
-	got, warnings, err := l.candidates(entries)
+	got, warnings, err := candidateTexts(l, entries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,9 +125,19 @@ func TestCandidatesRefusedNames(t *testing.T) {
 			t.Errorf("no warning starts %q; got:\n%s", w, strings.Join(warnings, "\n"))
 		}
 	}
-	l.forced = "old"
-	got, _, err = l.candidates(entries)
+	l.Forced = "old"
+	got, _, err = candidateTexts(l, entries)
 	if err != nil || got["LD_PRELOAD"] != nil {
 		t.Errorf("--subscription old: LD_PRELOAD exported (%v, %v)", got["LD_PRELOAD"], err)
 	}
+}
+
+// candidateTexts is lookup.Candidates with its warnings in kage's words.
+func candidateTexts(l lookup, entries []keyring.Entry) (map[string][]source, []string, error) {
+	cands, ws, err := l.Candidates(entries)
+	var texts []string
+	for _, w := range ws {
+		texts = append(texts, warningText(l, w))
+	}
+	return cands, texts, resolveError(err)
 }

@@ -326,8 +326,8 @@ func boundRefs(ctx context.Context, e *env, store keyring.Store, c *scope.Contex
 		return nil, err
 	}
 	bound := false
-	for _, s := range l.chain {
-		bound = bound || len(subscription.At(l.bindings, s.String())) > 0
+	for _, s := range l.Chain {
+		bound = bound || len(subscription.At(l.Bindings, s.String())) > 0
 	}
 	if !bound {
 		return nil, nil
@@ -336,16 +336,13 @@ func boundRefs(ctx context.Context, e *env, store keyring.Store, c *scope.Contex
 	if err != nil {
 		return nil, err
 	}
-	cands, warnings, err := l.candidates(entries)
+	cands, err := candidates(l, entries, e.stderr)
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range warnings {
-		fmt.Fprintf(e.stderr, "kage: warning: %s\n", w)
-	}
 	refs := []keyring.Ref{}
 	for _, src := range cands[name] {
-		refs = append(refs, src.ref)
+		refs = append(refs, src.Ref)
 	}
 	return refs, nil
 }

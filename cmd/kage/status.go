@@ -64,12 +64,9 @@ func status(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	cands, warnings, err := l.candidates(entries)
+	cands, err := candidates(l, entries, e.stderr)
 	if err != nil {
 		return err
-	}
-	for _, w := range warnings {
-		fmt.Fprintf(e.stderr, "kage: warning: %s\n", w)
 	}
 	var chain []statusScope
 	for _, s := range c.Chain() {

@@ -571,9 +571,9 @@ func subscriptionKey(ctx context.Context, e *env, cmd *cli.Command) error {
 		return err
 	}
 	var key *resolved
-	for i := range r.vars {
-		if name != "" && r.vars[i].From.Forced || name == "" && r.vars[i].Name == v {
-			key = &r.vars[i]
+	for i := range r.Vars {
+		if name != "" && r.Vars[i].From.Forced || name == "" && r.Vars[i].Name == v {
+			key = &r.Vars[i]
 		}
 	}
 	switch {
