@@ -17,7 +17,6 @@ import (
 type (
 	source   = resolve.Source
 	resolved = resolve.Var
-	heldBack = resolve.Held
 	lookup   = resolve.Lookup
 )
 
