@@ -85,13 +85,3 @@ func MatchGlob(p, name string) bool {
 		name, p = name[i+next:], p[next:]
 	}
 }
-
-// MatchAny reports whether name matches any of the patterns, and which.
-func MatchAny(patterns []string, name string) (string, bool) {
-	for _, p := range patterns {
-		if MatchGlob(p, name) {
-			return p, true
-		}
-	}
-	return "", false
-}

@@ -200,7 +200,7 @@ func (m *matcher) next(b []byte, from int) (q, i int) {
 // pieces it comes in. Bytes that may begin a value are held back until the
 // next write settles them, or MaxHold passes: then they are written as
 // they are, and should the rest of the value follow, the rest is written
-// as the marker. So a value never reaches the writer whole.
+// as "…" and the marker. So a value never reaches the writer whole.
 //
 // A Masker is safe for one writer goroutine; its timer writes from
 // another, under the same lock.
@@ -215,6 +215,18 @@ type Masker struct {
 	timer    *time.Timer
 	armed    bool
 	err      error
+	masked   int
+}
+
+// cut goes between the start of a value written on time-out and the
+// marker that stands for its rest.
+var cut = []byte("…")
+
+// Masked reports how many values, or rests of one, were replaced so far.
+func (k *Masker) Masked() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.masked
 }
 
 // NewMasker returns a Masker that writes to w; values shorter than
@@ -306,9 +318,15 @@ func (k *Masker) scan(flush bool) {
 			// whatever part of the value is not yet out.
 			if q > k.out {
 				k.write(b[k.out:q])
+			} else if q < k.out {
+				// The start of the value is out: an ellipsis says the
+				// rest was cut, and keeps the marker's "<" from being
+				// the rest of a value that ends in one.
+				k.write(cut)
 			}
 			k.write(m.pats[i].marker)
 			k.out = end
+			k.masked++
 		}
 		pos = end
 	}

@@ -130,7 +130,7 @@ func TestMaskHoldsAtMost(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := out.String(), "token: "+key[:15]+"<kage:API_KEY> done"; got != want {
+	if got, want := out.String(), "token: "+key[:15]+"…<kage:API_KEY> done"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
@@ -229,5 +229,28 @@ func TestMaskMatchesNaive(t *testing.T) {
 		if !bytes.Equal(out.Bytes(), want) {
 			t.Fatalf("round %d, secrets %q:\ntext %q\ngot  %q\nwant %q", round, secrets, text, out.Bytes(), want)
 		}
+	}
+}
+
+// TestMaskCutValueEndingInMarkerStart: a value that ends in "<", written in
+// part on time-out, is not completed by the marker's own "<".
+func TestMaskCutValueEndingInMarkerStart(t *testing.T) {
+	var out lockedBuffer
+	m := NewMasker(&out, []Secret{{Name: "PW", Value: []byte("hunter22<")}})
+	if _, err := m.Write([]byte("pw=hunter22")); err != nil {
+		t.Fatal(err)
+	}
+	m.expire()
+	if _, err := m.Write([]byte("<\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); strings.Contains(got, "hunter22<") || got != "pw=hunter22…<kage:PW>\n" {
+		t.Fatalf("got %q", got)
+	}
+	if m.Masked() != 1 {
+		t.Fatalf("Masked() = %d", m.Masked())
 	}
 }

@@ -321,7 +321,7 @@ func (l Lookup) selectNames(cands map[string][]Source, entries []keyring.Entry) 
 	for _, p := range l.Selection.Only {
 		here := false
 		for name := range cands {
-			if envname.MatchGlob(p, name) {
+			if matchName(p, name) {
 				here = true
 				break
 			}
@@ -330,7 +330,7 @@ func (l Lookup) selectNames(cands map[string][]Source, entries []keyring.Entry) 
 			continue
 		}
 		unmatched = append(unmatched, p)
-		if !slices.ContainsFunc(entries, func(en keyring.Entry) bool { return envname.MatchGlob(p, en.Name) }) {
+		if !slices.ContainsFunc(entries, func(en keyring.Entry) bool { return matchName(p, en.Name) }) {
 			nowhere = append(nowhere, p)
 		}
 	}

@@ -25,6 +25,8 @@ package resolve
 
 import (
 	"fmt"
+	"runtime"
+	"strings"
 
 	"github.com/kage-cli/kage/envname"
 )
@@ -45,13 +47,32 @@ func (s Selection) Empty() bool { return s.Only == nil && len(s.Except) == 0 }
 // Allow reports whether name is given; when it is not, why says why in a
 // few words ("not in --only", "--except AWS_*").
 func (s Selection) Allow(name string) (ok bool, why string) {
-	if p, hit := envname.MatchAny(s.Except, name); hit {
+	if p, hit := matchAny(s.Except, name); hit {
 		return false, fmt.Sprintf("%s %s", s.ExceptFrom, p)
 	}
 	if s.Only != nil {
-		if _, hit := envname.MatchAny(s.Only, name); !hit {
+		if _, hit := matchAny(s.Only, name); !hit {
 			return false, "not in " + s.OnlyFrom
 		}
 	}
 	return true, ""
+}
+
+// matchName is envname.MatchGlob as the system compares environment
+// names: on Windows, where they ignore case, --except GITHUB_TOKEN holds
+// back github_token too, which the program would see as the same name.
+func matchName(p, name string) bool {
+	if runtime.GOOS == "windows" {
+		return envname.MatchGlob(strings.ToUpper(p), strings.ToUpper(name))
+	}
+	return envname.MatchGlob(p, name)
+}
+
+func matchAny(patterns []string, name string) (string, bool) {
+	for _, p := range patterns {
+		if matchName(p, name) {
+			return p, true
+		}
+	}
+	return "", false
 }

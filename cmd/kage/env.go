@@ -347,16 +347,39 @@ replaces itself with COMMAND on Unix.
 	}
 }
 
-// programName is the name [exec.PROGRAM] knows a command by: its base name,
-// without .exe on Windows.
+// programName is the name [exec.PROGRAM] knows a command by: its base
+// name, as typed (a wrapper such as env or npx is a program of its own).
+// On Windows and macOS, whose file names ignore case, it is lower-cased,
+// and on Windows it loses the extension that made it runnable (.exe,
+// .cmd, .bat, .com, .ps1).
 func programName(arg string) string {
 	name := filepath.Base(arg)
-	if runtime.GOOS == "windows" {
-		if ext := filepath.Ext(name); strings.EqualFold(ext, ".exe") {
-			name = name[:len(name)-len(ext)]
+	switch runtime.GOOS {
+	case "windows":
+		name = strings.ToLower(name)
+		for _, ext := range []string{".exe", ".cmd", ".bat", ".com", ".ps1"} {
+			if n, ok := strings.CutSuffix(name, ext); ok && n != "" {
+				return n
+			}
 		}
+	case "darwin":
+		name = strings.ToLower(name)
 	}
 	return name
+}
+
+// execTable is config.toml's table for prog, found as programName finds
+// the program: without regard to case where file names ignore it.
+func execTable(cfg *config.Config, prog string) config.Exec {
+	if x, ok := cfg.Exec[prog]; ok || runtime.GOOS != "windows" && runtime.GOOS != "darwin" {
+		return x
+	}
+	for name, x := range cfg.Exec {
+		if strings.EqualFold(name, prog) {
+			return x
+		}
+	}
+	return config.Exec{}
 }
 
 // execSelection is what kage exec gives prog: --only and --except when
@@ -379,10 +402,15 @@ func (e *env) execSelection(cmd *cli.Command, prog string) (sel resolve.Selectio
 		if cerr != nil {
 			return sel, false, false, "", cerr
 		}
-		x = cfg.Exec[prog]
+		x = execTable(cfg, prog)
 	}
 	if !strict && (x.Only != nil || len(x.Except) > 0) {
 		sel = resolve.Selection{Only: x.Only, Except: x.Except, OnlyFrom: table + " only", ExceptFrom: table + " except"}
+	}
+	if strict && sel.Only == nil && x.Only != nil {
+		// A wrapper that adds --except must not quietly drop the list
+		// that kept the program to a few names.
+		say(e.stderr, "kage: warning: --except replaces %s in config.toml, and its only list no longer applies; add --only to keep the program to a few names", table)
 	}
 	switch {
 	case cmd.Bool("no-mask"):

@@ -92,11 +92,15 @@ exit 5`
 	if len(lines) == 6 {
 		split, lines[3] = lines[3], "split <kage:API_KEY>\n"
 	}
-	wantOut := "raw <kage:API_KEY> end\n<kage:API_KEY>\npin 1234\nsplit <kage:API_KEY>\nlate sk-ant-api03-<kage:API_KEY>\n"
+	wantOut := "raw <kage:API_KEY> end\n<kage:API_KEY>\npin 1234\nsplit <kage:API_KEY>\nlate sk-ant-api03-…<kage:API_KEY>\n"
 	if got := strings.Join(lines, ""); got != wantOut {
 		t.Errorf("stdout:\n%q\nwant\n%q", stdout.String(), wantOut)
 	}
-	if start, ok := strings.CutSuffix(strings.TrimPrefix(split, "split "), "<kage:API_KEY>\n"); !ok || !strings.HasPrefix(maskKey, start) {
+	start, ok := strings.CutSuffix(strings.TrimPrefix(split, "split "), "<kage:API_KEY>\n")
+	if cut, was := strings.CutSuffix(start, "…"); was {
+		start = cut
+	}
+	if !ok || !strings.HasPrefix(maskKey, start) {
 		t.Errorf("the split value came out as %q", split)
 	} else if start != "" {
 		t.Logf("a pause outlasted the hold: %q came out before the marker", start)
@@ -253,5 +257,64 @@ echo kage-done; sleep 30`
 	sc = term.waitFor("kage-done")
 	if !strings.Contains(sc, "ints:1") {
 		t.Fatalf("Ctrl-C did not reach the child exactly once:\n%s", sc)
+	}
+}
+
+// TestExecMaskedSignalAfterExit: once the child has exited, a signal ends
+// kage even while a process the child left running holds its output
+// open, as it would without masking; before the fix kage swallowed it.
+func TestExecMaskedSignalAfterExit(t *testing.T) {
+	bus := testkeyring.Start(t)
+	home := maskHome(t, bus)
+	cmd := kageCmd(t, bus, home, "", "exec", "--", "sh", "-c", `sleep 5 & echo "$API_KEY"`)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	pr, pw := io.Pipe()
+	cmd.Stdout = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait(); pw.Close() }()
+	go io.Copy(io.Discard, pr)
+	// The child prints and exits at once; the sleep keeps the pipe.
+	time.Sleep(500 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || !ee.Sys().(syscall.WaitStatus).Signaled() || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGTERM {
+			t.Fatalf("kage ended with %v, want killed by SIGTERM", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("kage outlived SIGTERM while a grandchild held its output")
+	}
+}
+
+// TestExecMaskedNoteForFile: values masked in stdout on its way to a
+// regular file are said on stderr; in stderr, or to a pipe, they are not.
+func TestExecMaskedNoteForFile(t *testing.T) {
+	bus := testkeyring.Start(t)
+	home := maskHome(t, bus)
+	f, err := os.Create(filepath.Join(home, "out.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := kageCmd(t, bus, home, "", "exec", "--", "sh", "-c", `echo "$API_KEY $DB_PASSWORD"; echo "$API_KEY" >&2`)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = f, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("kage exec: %v: %s", err, stderr.String())
+	}
+	b, _ := os.ReadFile(f.Name())
+	if string(b) != "<kage:API_KEY> <kage:DB_PASSWORD>\n" {
+		t.Errorf("the file holds %q", b)
+	}
+	want := "<kage:API_KEY>\nkage: masked 2 values in the program's stdout, which goes to a file; kage exec --no-mask writes them as they are\n"
+	if stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
 	}
 }

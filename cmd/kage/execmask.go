@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"sync"
+	"syscall"
 
 	"github.com/kage-cli/kage/resolve"
 )
@@ -41,14 +42,14 @@ func runMasked(path string, args, env []string, secrets []resolve.Secret, maskOu
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	var copies sync.WaitGroup
 	var maskers []*resolve.Masker
-	var readers, writers []*os.File
+	var readers, writers, streams []*os.File
 	pipe := func(to *os.File) (*os.File, error) {
 		r, w, err := blockingPipe()
 		if err != nil {
 			return nil, err
 		}
 		m := resolve.NewMasker(to, secrets)
-		maskers = append(maskers, m)
+		maskers, streams = append(maskers, m), append(streams, to)
 		readers, writers = append(readers, r), append(writers, w)
 		copies.Add(1)
 		go func() {
@@ -83,7 +84,10 @@ func runMasked(path string, args, env []string, secrets []resolve.Secret, maskOu
 		}
 	}
 	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, forwarded...)
+	if len(forwarded) > 0 {
+		// Notify with no signals would take every one.
+		signal.Notify(sigs, forwarded...)
+	}
 	defer signal.Stop(sigs)
 	unharden()
 	err = cmd.Start()
@@ -99,31 +103,43 @@ func runMasked(path string, args, env []string, secrets []resolve.Secret, maskOu
 		}
 		return fmt.Errorf("cannot run %s: %w", path, err)
 	}
-	done := make(chan struct{})
+	exited, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		for {
 			select {
 			case s := <-sigs:
+				select {
+				case <-exited:
+					// The child is gone, and what keeps kage is output
+					// from whatever it left running: a signal now is
+					// for kage, which ends as it would without masking.
+					for _, r := range readers {
+						r.Close()
+					}
+					closeMaskers(maskers)
+					dieBy(s.(syscall.Signal))
+				default:
+				}
 				if shouldForward(s) {
 					_ = cmd.Process.Signal(s)
 				}
-			case <-done:
+			case <-finished:
 				return
 			}
 		}
 	}()
 	werr := cmd.Wait()
-	close(done)
+	close(exited)
 	// The child's output ends when every process holding the pipes (the
 	// child and whatever it left running) is done with them.
 	copies.Wait()
-	for _, m := range maskers {
-		_ = m.Close()
-	}
+	signal.Stop(sigs)
+	close(finished)
+	closeMaskers(maskers)
+	noteMasked(maskers, streams)
 	var ee *exec.ExitError
 	if errors.As(werr, &ee) {
 		if sig, ok := killedBy(ee.ProcessState); ok {
-			signal.Stop(sigs)
 			dieBy(sig)
 		}
 		return &exitError{code: ee.ExitCode()}
@@ -132,4 +148,26 @@ func runMasked(path string, args, env []string, secrets []resolve.Secret, maskOu
 		return fmt.Errorf("cannot run %s: %w", path, werr)
 	}
 	return nil
+}
+
+func closeMaskers(ms []*resolve.Masker) {
+	for _, m := range ms {
+		_ = m.Close()
+	}
+}
+
+// noteMasked says on stderr when values were masked in the program's
+// standard output going to a regular file: a dump, an archive or a state
+// file written there is then not what the program wrote. (Its stderr
+// going to a file is a log, where the markers are what is wanted.)
+func noteMasked(ms []*resolve.Masker, to []*os.File) {
+	for i, m := range ms {
+		n := m.Masked()
+		if to[i] != os.Stdout || n == 0 {
+			continue
+		}
+		if fi, err := to[i].Stat(); err == nil && fi.Mode().IsRegular() {
+			say(os.Stderr, "kage: masked %d %s in the program's stdout, which goes to a file; kage exec --no-mask writes them as they are", n, plural(n, "value", "values"))
+		}
+	}
 }

@@ -16,16 +16,16 @@ import (
 var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
 
 // shouldForward tells whether kage passes s on. Ctrl-C and Ctrl-\ at a
-// terminal go to its whole foreground process group, the child included:
-// passing them on would give the child each twice, and many programs take
-// a second Ctrl-C as "quit now". So they are passed on only when kage is
-// not in the terminal's foreground group, where they cannot have come
-// from the keyboard.
+// terminal, and its hang-up, go to its whole foreground process group,
+// the child included: passing them on would give the child each twice,
+// and many programs take a second Ctrl-C as "quit now". So they are
+// passed on only when kage is not in the terminal's foreground group.
 func shouldForward(s os.Signal) bool {
-	if s != syscall.SIGINT && s != syscall.SIGQUIT {
-		return true
+	switch s {
+	case syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP:
+		return !inForeground()
 	}
-	return !inForeground()
+	return true
 }
 
 // inForeground reports whether kage's process group is the foreground
