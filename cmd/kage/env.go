@@ -390,20 +390,17 @@ func (e *env) execSelection(cmd *cli.Command, prog string) (sel resolve.Selectio
 	if err != nil {
 		return sel, false, false, "", err
 	}
-	var x config.Exec
 	table := fmt.Sprintf("[exec.%s]", prog)
-	if !strict || !cmd.Bool("no-mask") {
-		cfg, cerr := e.config()
-		var ce *config.Error
-		if errors.As(cerr, &ce) && strings.HasPrefix(ce.Key, "exec.") {
-			// What kage exec was asked to do is unclear: a usage error.
-			return sel, false, false, "", &exitError{code: 2, err: cerr}
-		}
-		if cerr != nil {
-			return sel, false, false, "", cerr
-		}
-		x = execTable(cfg, prog)
+	cfg, err := e.config()
+	var ce *config.Error
+	if errors.As(err, &ce) && strings.HasPrefix(ce.Key, "exec.") {
+		// What kage exec was asked to do is unclear: a usage error.
+		return sel, false, false, "", &exitError{code: 2, err: err}
 	}
+	if err != nil {
+		return sel, false, false, "", err
+	}
+	x := execTable(cfg, prog)
 	if !strict && (x.Only != nil || len(x.Except) > 0) {
 		sel = resolve.Selection{Only: x.Only, Except: x.Except, OnlyFrom: table + " only", ExceptFrom: table + " except"}
 	}
