@@ -33,7 +33,7 @@ func maskedStreams() (stdout, stderr bool) {
 // maskOut) and stderr (when maskErr) through a resolve.Masker, and ends
 // as the child ended: its exit code, or its death by the same signal.
 // Stdin is the child's own, unread by kage. The signals a user or a
-// supervisor sends kage are passed on (forwardSignals).
+// supervisor sends kage are passed on (shouldForward).
 func runMasked(path string, args, env []string, secrets []resolve.Secret, maskOut, maskErr bool) error {
 	settle()
 	cmd := exec.Command(path, args[1:]...)
