@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"io"
 	"net/url"
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // MinMaskLen is the length of the shortest value the Masker hides: a
@@ -40,10 +42,12 @@ func Maskable(secrets []Secret) (masked, short []string) {
 }
 
 // Forms are the spellings of a value a Masker hides: the raw bytes, the
-// value's own standard and URL-safe base64 (padded and not) and its
-// percent-encodings (as a query and as a path). An encoding of the value
-// inside a longer encoded text starts at another alignment and is not
-// found: that is a scanner's job, not a live filter's.
+// value's own standard and URL-safe base64 (padded and not), its
+// percent-encodings (as a query and as a path) and the inside of a JSON
+// string holding it (a PEM key in a JSON log line has its newlines as
+// \n), with and without Go's escaping of <, > and &. An encoding of the
+// value inside a longer encoded text starts at another alignment and is
+// not found: that is a scanner's job, not a live filter's.
 func Forms(v []byte) [][]byte {
 	forms := [][]byte{v,
 		[]byte(base64.StdEncoding.EncodeToString(v)),
@@ -52,6 +56,8 @@ func Forms(v []byte) [][]byte {
 		[]byte(base64.RawURLEncoding.EncodeToString(v)),
 		[]byte(url.QueryEscape(string(v))),
 		[]byte(url.PathEscape(string(v))),
+		jsonBody(v, false),
+		jsonBody(v, true),
 	}
 	out := forms[:0]
 	for _, f := range forms {
@@ -60,6 +66,21 @@ func Forms(v []byte) [][]byte {
 		}
 	}
 	return out
+}
+
+// jsonBody is v as encoding/json writes it in a string, without the
+// quotes; invalid UTF-8, which JSON cannot hold, gives v itself.
+func jsonBody(v []byte, escapeHTML bool) []byte {
+	if !utf8.Valid(v) {
+		return v
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(escapeHTML)
+	if enc.Encode(string(v)) != nil {
+		return v
+	}
+	return bytes.TrimSuffix(bytes.TrimPrefix(bytes.TrimSuffix(b.Bytes(), []byte("\n")), []byte(`"`)), []byte(`"`))
 }
 
 // keyLen is how many bytes of a pattern the index holds at each place:

@@ -3,6 +3,7 @@ package resolve
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"math/rand/v2"
 	"net/url"
 	"strings"
@@ -35,6 +36,28 @@ var maskSecrets = []Secret{
 	{Name: "DB_PASSWORD", Value: []byte("p@ss w/rd+?&=%")},
 	{Name: "PIN", Value: []byte("1234")},
 	{Name: "PREFIXED", Value: []byte("sk-live-0123")}, // begins API_KEY's value
+	{Name: "CERT", Value: []byte(pem)},
+}
+
+// pem is a multi-line value with quotes and <, > and &.
+const pem = "-----BEGIN KEY-----\nMIIB<x>&\"q\"\n-----END KEY-----\n"
+
+// jsonString is s inside a JSON string, as an encoder that leaves <, >
+// and & alone writes it; jsonHTML as json.Marshal does.
+func jsonString(s string) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		panic(err)
+	}
+	out := strings.TrimSuffix(buf.String(), "\n")
+	return out[1 : len(out)-1]
+}
+
+func jsonHTML(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
 }
 
 func maskAll(t *testing.T, secrets []Secret, chunks ...string) string {
@@ -62,6 +85,8 @@ func TestMaskForms(t *testing.T) {
 		{base64.StdEncoding.EncodeToString([]byte(pw)), "<kage:DB_PASSWORD>"},
 		{"u?p=" + url.QueryEscape(pw) + "&x", "u?p=<kage:DB_PASSWORD>&x"},
 		{"/" + url.PathEscape(pw) + "/", "/<kage:DB_PASSWORD>/"},
+		{`{"key":"` + jsonString(pem) + `"}`, `{"key":"<kage:CERT>"}`},
+		{`{"key":"` + jsonHTML(pem) + `"}`, `{"key":"<kage:CERT>"}`},
 		// Too short to mask, and a value another begins with: the longer wins.
 		{"pin 1234", "pin 1234"},
 		{"sk-live-0123 and " + key, "<kage:PREFIXED> and <kage:API_KEY>"},
@@ -144,7 +169,7 @@ func TestMaskNoSecrets(t *testing.T) {
 
 func TestMaskable(t *testing.T) {
 	masked, short := Maskable(maskSecrets)
-	if strings.Join(masked, ",") != "API_KEY,DB_PASSWORD,PREFIXED" || strings.Join(short, ",") != "PIN" {
+	if strings.Join(masked, ",") != "API_KEY,DB_PASSWORD,PREFIXED,CERT" || strings.Join(short, ",") != "PIN" {
 		t.Fatalf("masked %v, short %v", masked, short)
 	}
 }
