@@ -182,7 +182,16 @@ func (m *matcher) pending(b []byte) bool {
 	if len(b) < keyLen {
 		return m.prefixes[string(b)]
 	}
-	for _, i := range m.first[binary.LittleEndian.Uint64(b)] {
+	k := binary.LittleEndian.Uint64(b)
+	if !m.mayHold(k) {
+		// The filter holds every pattern's first bytes too: this test
+		// keeps the look at each of the last maxLen positions cheap
+		// when a value is long. With a 3 KiB PEM key among 100 values,
+		// 290 MB/s without it, about 1 GB/s with it
+		// (BenchmarkMaskerLongValue).
+		return false
+	}
+	for _, i := range m.first[k] {
 		if t := m.pats[i].text; len(t) > len(b) && bytes.HasPrefix(t, b) {
 			return true
 		}

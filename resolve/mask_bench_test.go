@@ -53,3 +53,25 @@ func BenchmarkMasker(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMaskerLongValue is BenchmarkMasker with a 3 KiB PEM key among
+// the values: every write then looks at its last 4 KiB for a value that
+// may still be coming.
+func BenchmarkMaskerLongValue(b *testing.B) {
+	text := benchText(1 << 20)
+	secrets := benchSecrets(100)
+	pem := make([]byte, 0, 3<<10)
+	for len(pem) < 3<<10 {
+		pem = append(pem, "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n"...)
+	}
+	secrets = append(secrets, Secret{Name: "TLS_KEY", Value: pem})
+	m := NewMasker(io.Discard, secrets)
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		for off := 0; off < len(text); off += 32 << 10 {
+			if _, err := m.Write(text[off:min(off+32<<10, len(text))]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
