@@ -328,10 +328,10 @@ the same for a program by its name, and flags win over it:
 When stdout or stderr is neither a terminal nor /dev/null (a pipe, a file,
 an agent's transcript), kage runs COMMAND as its child and writes its
 output there with every value it was given, raw, base64, percent- or
-JSON-encoded, replaced by <kage:NAME>. Values shorter than 8 bytes are not masked; --explain says
-which. Signals pass on to COMMAND and kage ends as COMMAND ended. With
-terminals only, or --no-mask (mask = false in [exec.PROGRAM]), kage
-replaces itself with COMMAND on Unix.
+JSON-encoded, replaced by <kage:NAME>. Values shorter than 8 bytes are not
+masked; --explain says which. Signals pass on to COMMAND and kage ends as
+COMMAND ended. With terminals only, or --no-mask (mask = false in
+[exec.PROGRAM]), kage replaces itself with COMMAND on Unix.
 
    kage exec -- claude
    kage exec --only GITHUB_TOKEN -- gh pr list
