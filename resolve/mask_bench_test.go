@@ -75,3 +75,17 @@ func BenchmarkMaskerLongValue(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNewMatcher is what building the filter costs kage exec before
+// it starts the program, for 100 and 1,000 values.
+func BenchmarkNewMatcher(b *testing.B) {
+	for _, n := range []int{100, 1000} {
+		secrets := benchSecrets(n)
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				newMatcher(secrets)
+			}
+		})
+	}
+}
