@@ -14,7 +14,10 @@
 //     secrets against as many minimal readers at once (fanout runs the
 //     copies);
 //   - BenchmarkDoctor: `kage doctor` at 1,000 secrets against attrlist, a
-//     listing that reads only each item's Attributes.
+//     listing that reads only each item's Attributes;
+//   - BenchmarkMaskedExec: 256 MiB of a program's output through kage
+//     exec's masking filter, with 100 values to mask, against the same
+//     stream through cat.
 //
 // Each figure runs kage and its baseline in alternation in one loop, so
 // that a machine whose speed drifts slows both, and reports the medians
