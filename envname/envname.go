@@ -23,6 +23,7 @@ package envname
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,10 +46,18 @@ func (e *SyntaxError) Error() string {
 	switch {
 	case len(e.Name) > MaxLen:
 		return fmt.Sprintf("invalid secret name: it is %d characters long", len(e.Name))
-	case len(e.Name) > 32:
-		return fmt.Sprintf("invalid secret name (%d characters, not shown)", len(e.Name))
 	}
-	return fmt.Sprintf("invalid secret name %q", e.Name)
+	return "invalid secret name " + quoted(e.Name)
+}
+
+// quoted shows a name that was refused: quoted, its control characters
+// escaped, or only its length when it is long (it may be a value pasted
+// in the wrong place).
+func quoted(name string) string {
+	if len(name) > 32 {
+		return fmt.Sprintf("(%d characters, not shown)", len(name))
+	}
+	return strconv.Quote(name)
 }
 
 // Check reports a *SyntaxError unless name matches [A-Za-z_][A-Za-z0-9_]*

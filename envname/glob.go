@@ -35,23 +35,10 @@ func CheckGlob(p string) error {
 		case c == '_' || c == '*', 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z':
 		case '0' <= c && c <= '9' && i > 0:
 		default:
-			return fmt.Errorf("%q is not a variable name or a glob of one (letters, digits, _ and *, not starting with a digit)", printable(p))
+			return fmt.Errorf("%s is not a variable name or a glob of one (letters, digits, _ and *, not starting with a digit)", quoted(p))
 		}
 	}
 	return nil
-}
-
-// printable keeps a bad pattern's control characters out of the terminal.
-func printable(s string) string {
-	if len(s) > 64 {
-		s = s[:64] + "…"
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return '?'
-		}
-		return r
-	}, s)
 }
 
 // IsGlob reports whether p names more than one name.

@@ -12,7 +12,7 @@ import (
 const LoadedVar = "KAGE_LOADED"
 
 // Environ is the environment of a program kage exec starts: base without
-// kage's own variables (KageOwn), without what the prompt hook loaded
+// kage's own variables (kageOwn), without what the prompt hook loaded
 // (KAGE_LOADED), which belongs to the folder the shell is in and not
 // necessarily to --dir, and without the names the selection held back (a
 // variable of that name in the shell is most likely the same secret), and
@@ -20,21 +20,21 @@ const LoadedVar = "KAGE_LOADED"
 func Environ(base []string, r *Result) []string {
 	drop := map[string]bool{}
 	for _, kv := range base {
-		if k, v, _ := strings.Cut(kv, "="); EnvKey(k) == LoadedVar {
+		if k, v, _ := strings.Cut(kv, "="); envKey(k) == LoadedVar {
 			for _, n := range LoadedNames(v) {
-				drop[EnvKey(n)] = true
+				drop[envKey(n)] = true
 			}
 		}
 	}
 	for _, v := range r.Vars {
-		drop[EnvKey(v.Name)] = true
+		drop[envKey(v.Name)] = true
 	}
 	for _, h := range r.Held {
-		drop[EnvKey(h.Name)] = true
+		drop[envKey(h.Name)] = true
 	}
 	out := make([]string, 0, len(base)+len(r.Vars))
 	for _, kv := range base {
-		if k, _, _ := strings.Cut(kv, "="); !drop[EnvKey(k)] && !KageOwn(k) {
+		if k, _, _ := strings.Cut(kv, "="); !drop[envKey(k)] && !kageOwn(k) {
 			out = append(out, kv)
 		}
 	}
@@ -44,7 +44,7 @@ func Environ(base []string, r *Result) []string {
 	return out
 }
 
-// KageOwn tells kage's own variables, which a program kage exec starts
+// kageOwn tells kage's own variables, which a program kage exec starts
 // does not get: every KAGE_* variable but the three that say where and
 // how a kage it runs finds the same store (KAGE_HOME, KAGE_BACKEND,
 // KAGE_NAMESPACE), and the hook's __kage_* variables. The rest are
@@ -52,8 +52,8 @@ func Environ(base []string, r *Result) []string {
 // KAGE_AGE_IDENTITY), the prompt hook's state (KAGE_STATE, KAGE_LOADED),
 // or a variable a later kage reads, kept from children until it is listed
 // here.
-func KageOwn(name string) bool {
-	k := EnvKey(name)
+func kageOwn(name string) bool {
+	k := envKey(name)
 	switch k {
 	case "KAGE_HOME", "KAGE_BACKEND", "KAGE_NAMESPACE":
 		return false
@@ -61,9 +61,9 @@ func KageOwn(name string) bool {
 	return strings.HasPrefix(k, "KAGE_") || hasPrefixFold(name, "__kage_")
 }
 
-// EnvKey is how the system compares environment names: Windows ignores
+// envKey is how the system compares environment names: Windows ignores
 // case.
-func EnvKey(name string) string {
+func envKey(name string) string {
 	if runtime.GOOS == "windows" {
 		return strings.ToUpper(name)
 	}
@@ -77,7 +77,7 @@ func hasPrefixFold(s, prefix string) bool {
 // LoadedNames reads KAGE_LOADED, the names the prompt hook says it
 // loaded. The variable comes from the environment, which someone else may
 // have written, and every name in it gets unset or restored: only names
-// the hook could have loaded are kept (MayHaveLoaded), each once.
+// the hook could have loaded are kept (mayHaveLoaded), each once.
 func LoadedNames(v string) []string {
 	if v == "" {
 		return nil
@@ -85,7 +85,7 @@ func LoadedNames(v string) []string {
 	var names []string
 	seen := map[string]bool{}
 	for _, n := range strings.Split(v, ":") {
-		if !seen[n] && MayHaveLoaded(n) {
+		if !seen[n] && mayHaveLoaded(n) {
 			seen[n] = true
 			names = append(names, n)
 		}
@@ -93,7 +93,7 @@ func LoadedNames(v string) []string {
 	return names
 }
 
-// MayHaveLoaded is whether the prompt hook can have loaded a variable
+// mayHaveLoaded is whether the prompt hook can have loaded a variable
 // called name: a valid name (anything else would go unquoted into shell
 // code, or make the whole unload fail to render), and not one of kage's
 // own — KAGE_* (the hook's state, kage's credentials and settings) and the
@@ -103,6 +103,6 @@ func LoadedNames(v string) []string {
 // Other names the name policy refuses stay: one stored with --force may
 // have been loaded, and keeping it out of the unload would carry its
 // secret into every folder the shell visits next.
-func MayHaveLoaded(name string) bool {
-	return shellenv.ValidName(name) && !strings.HasPrefix(EnvKey(name), "KAGE_") && !hasPrefixFold(name, "__kage_")
+func mayHaveLoaded(name string) bool {
+	return shellenv.ValidName(name) && !strings.HasPrefix(envKey(name), "KAGE_") && !hasPrefixFold(name, "__kage_")
 }

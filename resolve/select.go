@@ -25,8 +25,6 @@ package resolve
 
 import (
 	"fmt"
-	"runtime"
-	"strings"
 
 	"github.com/kage-cli/kage/envname"
 )
@@ -62,10 +60,7 @@ func (s Selection) Allow(name string) (ok bool, why string) {
 // names: on Windows, where they ignore case, --except GITHUB_TOKEN holds
 // back github_token too, which the program would see as the same name.
 func matchName(p, name string) bool {
-	if runtime.GOOS == "windows" {
-		return envname.MatchGlob(strings.ToUpper(p), strings.ToUpper(name))
-	}
-	return envname.MatchGlob(p, name)
+	return envname.MatchGlob(envKey(p), envKey(name))
 }
 
 func matchAny(patterns []string, name string) (string, bool) {

@@ -122,10 +122,15 @@ func (e *env) resolveAt(ctx context.Context, cmd *cli.Command, dir, forced strin
 	}
 	l.Selection, l.Strict = sel, strict
 	r, err := resolveAll(ctx, store, l, e.stderr)
-	if err == nil && len(r.Unmatched) > 0 {
+	return c, r, err
+}
+
+// warnUnmatched says which names the Only list asked for apply nowhere
+// here: the program runs without them.
+func warnUnmatched(e *env, sel resolve.Selection, r *resolve.Result) {
+	if len(r.Unmatched) > 0 {
 		say(e.stderr, "kage: warning: %s %s: no such secret applies here; nothing is given for it (kage env --explain shows what does)", sel.OnlyFrom, strings.Join(r.Unmatched, ", "))
 	}
-	return c, r, err
 }
 
 // flagSelection is the Selection --only and --except make, and whether
@@ -149,9 +154,6 @@ func flagSelection(cmd *cli.Command) (resolve.Selection, bool, error) {
 				return sel, false, usagef("give names or globs, comma-separated or repeated: --"+f.name+" GITHUB_TOKEN,AWS_*", "--%s: %s", f.name, err)
 			}
 			*f.to = append(*f.to, names...)
-		}
-		if len(*f.to) == 0 {
-			return sel, false, usagef("give names or globs, comma-separated or repeated: --"+f.name+" GITHUB_TOKEN,AWS_*", "--%s is empty", f.name)
 		}
 	}
 	return sel, true, nil
@@ -236,6 +238,7 @@ func envMain(ctx context.Context, e *env, cmd *cli.Command, o envOptions) error 
 	if err != nil {
 		return err
 	}
+	warnUnmatched(e, sel, r)
 	res := r.Vars
 	if o.explain {
 		explain(e, c, r)
@@ -441,6 +444,7 @@ func execAction(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	warnUnmatched(e, sel, r)
 	secrets := r.Secrets()
 	maskOut, maskErr := maskedStreams()
 	masked, short := resolve.Maskable(secrets)

@@ -30,17 +30,13 @@ func checkName(name string, force bool) error {
 	return nil
 }
 
-// skippedName says why a name found in a store is not exported, and how
-// to accept or remove it; "" when it is exported. accepted is the record of
-// names stored with --force.
-func skippedName(accepted envname.Accepted, r keyring.Ref) string {
+// skippedName says why a name found in a store is not exported (one
+// resolve.Lookup.Skipped), and how to accept or remove it.
+func skippedName(r keyring.Ref) string {
 	if err := envname.Check(r.Name); err != nil {
 		// A hand-edited index or a store another program wrote: never an
 		// export, whatever the record says.
 		return fmt.Sprintf("%s is not a variable name; not exported (%s)", describeStored(r, safeText(err.Error())), removeFix(r))
-	}
-	if accepted.Allows(r.Scope, r.Name) {
-		return ""
 	}
 	rule, _ := envname.Refused(r.Name)
 	if sub, ok := subscription.FromScope(r.Scope); ok {

@@ -62,7 +62,7 @@ func warnAll(warn io.Writer, l lookup, ws []resolve.Warning) {
 func warningText(l lookup, w resolve.Warning) string {
 	switch w.Kind {
 	case resolve.Refused:
-		return skippedName(l.Accepted, w.Ref)
+		return skippedName(w.Ref)
 	case resolve.Unbound:
 		return fmt.Sprintf("%s is bound to subscription %q, which does not exist; skipped (kage subscription unuse %s --scope %s, or kage doctor --fix)", w.Scope.Display(), w.Sub, w.Sub, w.Scope.Display())
 	case resolve.Missing:

@@ -542,6 +542,29 @@ func subscriptionUnuse(ctx context.Context, e *env, cmd *cli.Command) error {
 	return nil
 }
 
+// subscriptionKeyOnly resolves subscription name's key alone: none of the
+// chain's values is read.
+func (e *env) subscriptionKeyOnly(ctx context.Context, cmd *cli.Command, name string) (*resolve.Result, error) {
+	name, err := subscriptionArg(name)
+	if err != nil {
+		return nil, err
+	}
+	store, err := e.secretsPrepared()
+	if err != nil {
+		return nil, err
+	}
+	c, err := e.context(cmd)
+	if err != nil {
+		return nil, err
+	}
+	l, err := e.lookup(c, name)
+	if err != nil {
+		return nil, err
+	}
+	l.Chain = nil
+	return resolveAll(ctx, store, l, e.stderr)
+}
+
 // subscriptionKey prints the key a variable resolves to here, or a named
 // subscription's key.
 func subscriptionKey(ctx context.Context, e *env, cmd *cli.Command) error {
@@ -559,14 +582,17 @@ func subscriptionKey(ctx context.Context, e *env, cmd *cli.Command) error {
 		}
 	}
 	refuseTerminal := !cmd.Bool("reveal") && isTerminal(e.stdout)
-	var sel resolve.Selection
+	var c *scope.Context
+	var r *resolve.Result
+	var err error
 	if name == "" {
 		if v == "" {
 			v = subscription.DefaultVar
 		}
-		sel = resolve.Selection{Only: []string{v}, OnlyFrom: "--env"}
+		c, r, err = e.resolveAt(ctx, cmd, cmd.String("dir"), "", resolve.Selection{Only: []string{v}, OnlyFrom: "--env"}, false)
+	} else {
+		r, err = e.subscriptionKeyOnly(ctx, cmd, name)
 	}
-	c, r, err := e.resolveAt(ctx, cmd, cmd.String("dir"), name, sel, false)
 	if err != nil {
 		return err
 	}
