@@ -316,11 +316,17 @@ func typeMessage(key toml.Key, msg string) string {
 // keyLine finds the line that sets key, for errors about its value.
 func keyLine(data []byte, key string) int {
 	for i, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), key); ok && strings.HasPrefix(strings.TrimSpace(rest), "=") {
+		if setsKey(line, key) {
 			return i + 1
 		}
 	}
 	return 0
+}
+
+// setsKey reports whether a line of config.toml reads "key = …".
+func setsKey(line, key string) bool {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(line), key)
+	return ok && strings.HasPrefix(strings.TrimSpace(rest), "=")
 }
 
 // tableKeyLine finds the line that sets key in [table], or the first that
@@ -328,16 +334,11 @@ func keyLine(data []byte, key string) int {
 func tableKeyLine(data []byte, table, key string) int {
 	lines := strings.Split(string(data), "\n")
 	for i, line := range lines {
-		h := strings.TrimSpace(line)
-		if h != "["+table+"]" {
+		if strings.TrimSpace(line) != "["+table+"]" {
 			continue
 		}
-		for j := i + 1; j < len(lines); j++ {
-			l := strings.TrimSpace(lines[j])
-			if strings.HasPrefix(l, "[") {
-				break
-			}
-			if rest, ok := strings.CutPrefix(l, key); ok && strings.HasPrefix(strings.TrimSpace(rest), "=") {
+		for j := i + 1; j < len(lines) && !strings.HasPrefix(strings.TrimSpace(lines[j]), "["); j++ {
+			if setsKey(lines[j], key) {
 				return j + 1
 			}
 		}
