@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kage-cli/kage/config"
+	"github.com/kage-cli/kage/internal/display"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/subscription"
@@ -109,7 +110,7 @@ func (e *env) contextFor(cmd *cli.Command, dir string) (*scope.Context, error) {
 func (e *env) scopeNotice(c *scope.Context) {
 	if c != nil && c.Ignored != "" && !e.noticed {
 		e.noticed = true
-		fmt.Fprintf(e.stderr, "kage: warning: %s\n", oneLine(c.Ignored))
+		fmt.Fprintf(e.stderr, "kage: warning: %s\n", display.OneLine(c.Ignored))
 	}
 }
 

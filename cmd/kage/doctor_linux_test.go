@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/kage-cli/kage/doctor"
 	"github.com/kage-cli/kage/internal/testkeyring"
 	"github.com/kage-cli/kage/keyring"
 )
@@ -84,18 +85,20 @@ func TestDoctorJSON(t *testing.T) {
 		if len(f) != 4 {
 			t.Errorf("finding %d has keys %v, want check, status, message, fix", i, f)
 		}
-		var fd finding
-		for k, p := range map[string]*string{"check": &fd.Check, "status": &fd.Status, "message": &fd.Message, "fix": &fd.Fix} {
+		var fd doctor.Finding
+		var status string
+		for k, p := range map[string]*string{"check": &fd.Check, "status": &status, "message": &fd.Message, "fix": &fd.Fix} {
 			s, ok := f[k].(string)
 			if !ok {
 				t.Fatalf("finding %d: %s is %T, want a string", i, k, f[k])
 			}
 			*p = s
 		}
-		if got := fd.line(false); got != lines[i] {
+		fd.Status = doctor.Status(status)
+		if got := findingLine(fd, false); got != lines[i] {
 			t.Errorf("finding %d as text %q, but the text says %q", i, got, lines[i])
 		}
-		statuses[fd.Check+" "+fd.Status]++
+		statuses[fd.Check+" "+status]++
 	}
 	want := map[string]int{"keychain ok": 1, "index-keychain fail": 2, "index-keychain warn": 1}
 	for k, n := range want {

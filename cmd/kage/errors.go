@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kage-cli/kage/internal/display"
 )
 
 // Exit codes, documented in `kage --help` and the README.
@@ -80,10 +82,10 @@ func report(w io.Writer, err error) int {
 	if useColor(w) {
 		red, yellow, reset = "\x1b[1;31m", "\x1b[33m", "\x1b[0m"
 	}
-	fmt.Fprintf(w, "%skage:%s %s\n", red, reset, sanitize(oneLine(err.Error())))
+	fmt.Fprintf(w, "%skage:%s %s\n", red, reset, sanitize(display.OneLine(err.Error())))
 	var h hinter
 	if errors.As(err, &h) && h.Hint() != "" {
-		fmt.Fprintf(w, "%skage: hint:%s %s\n", yellow, reset, sanitize(oneLine(h.Hint())))
+		fmt.Fprintf(w, "%skage: hint:%s %s\n", yellow, reset, sanitize(display.OneLine(h.Hint())))
 	}
 	var u *usageError
 	if errors.As(err, &u) {
@@ -101,23 +103,13 @@ func useColor(w io.Writer) bool {
 	return isTerminal(w) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 }
 
-// oneLine keeps a message on one line whatever a lower layer put in it.
-func oneLine(s string) string {
-	if strings.IndexByte(s, '\n') < 0 && strings.IndexByte(s, '\r') < 0 {
-		// Tables call it on every cell: building a Replacer costs far more
-		// than the look.
-		return s
-	}
-	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
-}
-
 // say prints one message line on w, such as "kage: stored X in global":
 // kept on one line and stripped of control characters (sanitize), since
 // its arguments may quote a path, a name or a file's content someone else
 // chose. Every message of kage's that is not an error goes through it.
 func say(w io.Writer, format string, args ...any) {
 	msg := strings.TrimSuffix(fmt.Sprintf(format, args...), "\n")
-	fmt.Fprintln(w, sanitize(oneLine(msg)))
+	fmt.Fprintln(w, sanitize(display.OneLine(msg)))
 }
 
 // warn prints a "kage: warning: …" line, as say does.
@@ -192,7 +184,7 @@ func (m messageWriter) Write(p []byte) (int, error) {
 	if strings.HasSuffix(s, "\n") {
 		s, end = strings.TrimSuffix(s, "\n"), "\n"
 	}
-	if _, err := io.WriteString(m.w, sanitize(oneLine(s))+end); err != nil {
+	if _, err := io.WriteString(m.w, sanitize(display.OneLine(s))+end); err != nil {
 		return 0, err
 	}
 	return len(p), nil

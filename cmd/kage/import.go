@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kage-cli/kage/envname"
+	"github.com/kage-cli/kage/internal/display"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/shellenv"
@@ -108,7 +109,7 @@ func secretImport(ctx context.Context, e *env, cmd *cli.Command) error {
 	}
 	if sc.Kind == scope.Repo {
 		if c, err := scope.Detect(sc.Path, scope.Options{}); err == nil && c.Repo != sc.Path {
-			fmt.Fprintf(e.stderr, "kage: note: %s is not a git repository; its secrets apply once it is one\n", displayPath(sc.Path))
+			fmt.Fprintf(e.stderr, "kage: note: %s is not a git repository; its secrets apply once it is one\n", display.Path(sc.Path))
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kage-cli/kage/envname"
+	"github.com/kage-cli/kage/internal/display"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/subscription"
 )
@@ -36,20 +37,20 @@ func skippedName(r keyring.Ref) string {
 	if err := envname.Check(r.Name); err != nil {
 		// A hand-edited index or a store another program wrote: never an
 		// export, whatever the record says.
-		return fmt.Sprintf("%s is not a variable name; not exported (%s)", describeStored(r, safeText(err.Error())), removeFix(r))
+		return fmt.Sprintf("%s is not a variable name; not exported (%s)", describeStored(r, display.Safe(err.Error())), removeFix(r))
 	}
 	rule, _ := envname.Refused(r.Name)
 	if sub, ok := subscription.FromScope(r.Scope); ok {
 		return fmt.Sprintf("subscription %s exports its key as %s, a name kage refuses: %s; not exported (store it under another name: kage subscription add --name %s --env NAME --overwrite)",
 			sub, r.Name, rule.Why(), sub)
 	}
-	where := displayScope(r.Scope)
+	where := display.Scope(r.Scope)
 	if !rule.Forceable() {
 		return fmt.Sprintf("%s in %s is a name kage refuses even with --force: %s; not exported (remove it: kage secret delete %s --scope %s)",
-			r.Name, safeText(where), rule.Why(), r.Name, fixWord(where))
+			r.Name, display.Safe(where), rule.Why(), r.Name, display.ShellWord(where))
 	}
 	return fmt.Sprintf("%s in %s was not stored with --force, and kage refuses the name: %s; not exported (to export it: kage secret set %s --scope %s --force; to remove it: kage secret delete %s --scope %s)",
-		r.Name, safeText(where), rule.Why(), r.Name, fixWord(where), r.Name, fixWord(where))
+		r.Name, display.Safe(where), rule.Why(), r.Name, display.ShellWord(where), r.Name, display.ShellWord(where))
 }
 
 // describeStored names an item by its scope, for a name that cannot be
@@ -58,7 +59,7 @@ func describeStored(r keyring.Ref, shown string) string {
 	if sub, ok := subscription.FromScope(r.Scope); ok {
 		return fmt.Sprintf("the key of subscription %s (%s)", sub, shown)
 	}
-	return fmt.Sprintf("an item in %s (%s)", safeText(displayScope(r.Scope)), shown)
+	return fmt.Sprintf("an item in %s (%s)", display.Safe(display.Scope(r.Scope)), shown)
 }
 
 // removeFix says how to remove an item whose name is not a variable name.

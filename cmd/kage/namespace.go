@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"unicode/utf8"
 
+	"github.com/kage-cli/kage/internal/display"
 	"github.com/kage-cli/kage/scope"
 	"github.com/urfave/cli/v3"
 )
@@ -54,11 +53,11 @@ which kage no longer reads: run this once to keep such a namespace.
 					}
 					switch old {
 					case name:
-						fmt.Fprintf(e.stderr, "kage: %s is already in namespace:%s\n", displayPath(repo), name)
+						fmt.Fprintf(e.stderr, "kage: %s is already in namespace:%s\n", display.Path(repo), name)
 					case "":
-						fmt.Fprintf(e.stderr, "kage: %s is now in namespace:%s\n", displayPath(repo), name)
+						fmt.Fprintf(e.stderr, "kage: %s is now in namespace:%s\n", display.Path(repo), name)
 					default:
-						fmt.Fprintf(e.stderr, "kage: %s is now in namespace:%s (was namespace:%s)\n", displayPath(repo), name, old)
+						fmt.Fprintf(e.stderr, "kage: %s is now in namespace:%s (was namespace:%s)\n", display.Path(repo), name, old)
 					}
 					return nil
 				},
@@ -85,10 +84,10 @@ from --namespace, KAGE_NAMESPACE or config.toml still applies.
 					if old == "" {
 						// Already as asked: a note, not a failure, so that a
 						// script can run it whatever the state.
-						say(e.stderr, "kage: %s has no namespace of its own; nothing to do (kage namespace show says where a namespace comes from)", displayPath(repo))
+						say(e.stderr, "kage: %s has no namespace of its own; nothing to do (kage namespace show says where a namespace comes from)", display.Path(repo))
 						return nil
 					}
-					fmt.Fprintf(e.stderr, "kage: %s left namespace:%s\n", displayPath(repo), old)
+					fmt.Fprintf(e.stderr, "kage: %s left namespace:%s\n", display.Path(repo), old)
 					return nil
 				},
 			},
@@ -153,7 +152,7 @@ func warnGitNamespace(e *env, c *scope.Context) {
 		n = err.Error()
 	}
 	if n != "" {
-		fmt.Fprintf(e.stderr, "kage: warning: %s\n", oneLine(n))
+		fmt.Fprintf(e.stderr, "kage: warning: %s\n", display.OneLine(n))
 	}
 }
 
@@ -184,34 +183,4 @@ func currentRepo(e *env, cmd *cli.Command) (string, error) {
 			"cd into the repository first, or map paths to namespaces in config.toml's [namespaces] table")
 	}
 	return c.Repo, nil
-}
-
-// displayPath shows p with ~ for the home folder, as scopes are shown,
-// and control characters escaped: a folder name is whatever whoever made
-// the folder chose, and an escape sequence in it would act on the
-// terminal.
-func displayPath(p string) string {
-	return escapeControl(scope.Scope{Kind: scope.Repo, Path: p}.Display()[len("repo:"):])
-}
-
-// escapeControl writes C0 and C1 control characters and DEL as \xNN and
-// leaves everything else, invalid UTF-8 included, as it is.
-func escapeControl(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
-			if b.Len() == 0 && i > 0 {
-				b.WriteString(s[:i])
-			}
-			fmt.Fprintf(&b, "\\x%02x", r)
-		} else if b.Len() > 0 {
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	if b.Len() == 0 {
-		return s
-	}
-	return b.String()
 }

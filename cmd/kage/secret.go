@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kage-cli/kage/envname"
+	"github.com/kage-cli/kage/internal/display"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/scope"
 	"github.com/kage-cli/kage/subscription"
@@ -142,7 +143,7 @@ func secretSet(ctx context.Context, e *env, cmd *cli.Command) error {
 		// Scope parsing maps a path inside a repository to its root, so a
 		// path that is still not a root is in no repository at all.
 		if c, err := scope.Detect(sc.Path, scope.Options{}); err == nil && c.Repo != sc.Path {
-			fmt.Fprintf(e.stderr, "kage: note: %s is not a git repository; its secrets apply once it is one\n", displayPath(sc.Path))
+			fmt.Fprintf(e.stderr, "kage: note: %s is not a git repository; its secrets apply once it is one\n", display.Path(sc.Path))
 		}
 	}
 	return nil
@@ -447,7 +448,7 @@ func secretDelete(ctx context.Context, e *env, cmd *cli.Command) error {
 		// Gone from the scope: a record left behind would let an item
 		// planted under the name later be exported.
 		if ferr := envname.OpenForced(e.paths.Data).Remove(ctx, sc.String(), []string{name}); ferr != nil {
-			fmt.Fprintf(e.stderr, "kage: warning: %s could not be removed from the record of forced names: %s\n", name, oneLine(ferr.Error()))
+			fmt.Fprintf(e.stderr, "kage: warning: %s could not be removed from the record of forced names: %s\n", name, display.OneLine(ferr.Error()))
 		}
 	}
 	if errors.Is(err, keyring.ErrNotFound) {
@@ -464,7 +465,7 @@ func secretDelete(ctx context.Context, e *env, cmd *cli.Command) error {
 // forced names, which decides that they are exported.
 func recordForced(ctx context.Context, e *env, sc scope.Scope, names []string) error {
 	if err := envname.OpenForced(e.paths.Data).Add(ctx, sc.String(), names, e.now()); err != nil {
-		return withHint(fmt.Errorf("stored in %s, but not recorded as forced, so kage does not export it: %s", sc.Display(), oneLine(err.Error())),
+		return withHint(fmt.Errorf("stored in %s, but not recorded as forced, so kage does not export it: %s", sc.Display(), display.OneLine(err.Error())),
 			"once the cause is fixed, run the same command again")
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kage-cli/kage/internal/display"
 	"github.com/urfave/cli/v3"
 )
 
@@ -99,9 +100,9 @@ func status(ctx context.Context, e *env, cmd *cli.Command) error {
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "Directory  %s\n", displayPath(c.Dir))
+	fmt.Fprintf(&b, "Directory  %s\n", display.Path(c.Dir))
 	if c.Repo != "" {
-		fmt.Fprintf(&b, "Repo       %s\n", displayPath(c.Repo))
+		fmt.Fprintf(&b, "Repo       %s\n", display.Path(c.Repo))
 	} else if c.Ignored != "" {
 		b.WriteString("Repo       (none: see the warning above)\n")
 	} else {

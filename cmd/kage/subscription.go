@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kage-cli/kage/envname"
+	"github.com/kage-cli/kage/internal/display"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/resolve"
 	"github.com/kage-cli/kage/scope"
@@ -236,7 +237,7 @@ func subscriptionAdd(ctx context.Context, e *env, cmd *cli.Command) error {
 	for _, en := range st.entries {
 		if s, ok := subscription.FromScope(en.Scope); ok && s == name && en.Name != variable {
 			if err := st.store.Delete(ctx, en.Scope, en.Name); err != nil && !errors.Is(err, keyring.ErrNotFound) {
-				fmt.Fprintf(e.stderr, "kage: warning: the old key (as %s) could not be deleted: %s; kage doctor reports it\n", en.Name, oneLine(err.Error()))
+				fmt.Fprintf(e.stderr, "kage: warning: the old key (as %s) could not be deleted: %s; kage doctor reports it\n", en.Name, display.OneLine(err.Error()))
 			}
 		}
 	}
@@ -305,7 +306,7 @@ func subscriptionList(ctx context.Context, e *env, cmd *cli.Command) error {
 	for _, r := range rows {
 		bound := make([]string, len(r.Bound))
 		for i, s := range r.Bound {
-			bound[i] = displayScope(s)
+			bound[i] = display.Scope(s)
 		}
 		b, v, updated := strings.Join(bound, ", "), r.Variable, ""
 		if b == "" {
@@ -325,14 +326,6 @@ func subscriptionList(ctx context.Context, e *env, cmd *cli.Command) error {
 		fmt.Fprintln(e.stderr, "kage: a subscription marked (no key) is bound but not stored; add it again with kage subscription add, or kage doctor --fix drops its bindings")
 	}
 	return nil
-}
-
-// displayScope shows a canonical scope as people read it.
-func displayScope(s string) string {
-	if sc, err := scope.FromCanonical(s); err == nil {
-		return sc.Display()
-	}
-	return s
 }
 
 func subscriptionRemove(ctx context.Context, e *env, cmd *cli.Command) error {
@@ -355,7 +348,7 @@ func subscriptionRemove(ctx context.Context, e *env, cmd *cli.Command) error {
 	}
 	where := make([]string, len(bound))
 	for i, s := range bound {
-		where[i] = displayScope(s)
+		where[i] = display.Scope(s)
 	}
 	if len(bound) > 0 {
 		if !cmd.Bool("force") {

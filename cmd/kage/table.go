@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kage-cli/kage/internal/display"
 )
 
 // boxTable draws rows (the first is the header) with box-drawing lines, as
@@ -30,7 +32,7 @@ func boxTableCells(cols int, cells []string) string {
 	clean, copied := cells, false
 	extra := 0 // bytes beyond one a rune
 	for k, c := range cells {
-		if s := sanitize(oneLine(c)); s != c {
+		if s := sanitize(display.OneLine(c)); s != c {
 			if !copied {
 				clean, copied = append([]string(nil), cells...), true
 			}

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package main
+package doctor
 
 import (
 	"errors"
@@ -11,6 +11,3 @@ import (
 func tightenMode(path string, dir bool, mode fs.FileMode) error {
 	return errors.New("file modes do not apply on this system")
 }
-
-// sameOwner is false where kage-hook is not used.
-func sameOwner(a, b fs.FileInfo) bool { return false }

@@ -1,12 +1,11 @@
 //go:build unix
 
-package main
+package doctor
 
 import (
 	"errors"
 	"io/fs"
 	"os"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,11 +35,4 @@ func tightenMode(path string, dir bool, mode fs.FileMode) error {
 		return errors.New("it is not a plain file or folder")
 	}
 	return unix.Fchmod(fd, uint32(mode.Perm()))
-}
-
-// sameOwner reports whether a and b belong to the same user.
-func sameOwner(a, b fs.FileInfo) bool {
-	sa, ok1 := a.Sys().(*syscall.Stat_t)
-	sb, ok2 := b.Sys().(*syscall.Stat_t)
-	return ok1 && ok2 && sa.Uid == sb.Uid
 }
