@@ -99,6 +99,8 @@ type Config struct {
 	// Exec maps a program's base name ("claude") to what kage exec gives
 	// it: the [exec.PROGRAM] tables.
 	Exec map[string]Exec `toml:"exec"`
+	// Log is the [log] table: the access log.
+	Log Log `toml:"log"`
 
 	// File is where the configuration was read from ("" when none exists).
 	File string `toml:"-"`
@@ -129,6 +131,16 @@ type Hook struct {
 	// names (KAGE_QUIET=1 does the same for one shell).
 	Quiet bool `toml:"quiet"`
 }
+
+// Log is the [log] table.
+type Log struct {
+	// Enabled, false, stops kage writing access.log; unset or true keeps
+	// the log of which secrets were handed to which program.
+	Enabled *bool `toml:"enabled"`
+}
+
+// On reports whether the access log is kept.
+func (l Log) On() bool { return l.Enabled == nil || *l.Enabled }
 
 // Exec is an [exec.PROGRAM] table: which secrets kage exec hands the
 // program and whether its output is masked. Flags on the command line win.
@@ -258,7 +270,7 @@ func decodeError(file string, err error) error {
 	if errors.As(err, &missing) && len(missing.Errors) > 0 {
 		first := missing.Errors[0]
 		line, _ := first.Position()
-		return &Error{File: file, Line: line, Key: strings.Join(first.Key(), "."), Msg: fmt.Sprintf("unknown key %s; valid keys are secrets.backend, secrets.file, secrets.identity, secrets.region, secrets.recovery_window_days, secrets.vault_url, hook.quiet, [namespaces] and exec.PROGRAM.only, .except and .mask", shownKey(strings.Join(first.Key(), ".")))}
+		return &Error{File: file, Line: line, Key: strings.Join(first.Key(), "."), Msg: fmt.Sprintf("unknown key %s; valid keys are secrets.backend, secrets.file, secrets.identity, secrets.region, secrets.recovery_window_days, secrets.vault_url, hook.quiet, log.enabled, [namespaces] and exec.PROGRAM.only, .except and .mask", shownKey(strings.Join(first.Key(), ".")))}
 	}
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
@@ -295,7 +307,7 @@ func typeMessage(key toml.Key, msg string) string {
 	switch {
 	case key[0] == "namespaces" && len(key) == 2:
 		want = `a list of path globs, like ["~/code/api", "~/code/svc-*"]`
-	case name == "hook.quiet", key[0] == "exec" && len(key) == 3 && key[2] == "mask":
+	case name == "hook.quiet", name == "log.enabled", key[0] == "exec" && len(key) == 3 && key[2] == "mask":
 		want = "true or false"
 	case key[0] == "exec" && len(key) == 3:
 		want = `a list of names, like ["ANTHROPIC_API_KEY", "GITHUB_*"]`

@@ -56,6 +56,9 @@ backend = ["~/code/api", "~/code/svc-*"]
 [hook]
 quiet = true
 
+[log]
+enabled = false
+
 [exec.claude]
 only = ["ANTHROPIC_API_KEY", "GITHUB_*"]
 mask = false
@@ -79,6 +82,12 @@ except = ["AWS_*"]
 	if x := c.Exec["aider"]; x.Only != nil || strings.Join(x.Except, ",") != "AWS_*" || x.Mask != nil {
 		t.Fatalf("[exec.aider] = %+v", x)
 	}
+	if c.Log.On() {
+		t.Fatalf("[log] enabled = false, but Log.On()")
+	}
+	if !(Log{}).On() {
+		t.Fatalf("the access log is off by default")
+	}
 	if c.File != filepath.Join(dir, FileName) {
 		t.Fatalf("File = %q", c.File)
 	}
@@ -100,6 +109,8 @@ func TestParseErrors(t *testing.T) {
 		{"text as a number", "[secrets]\nbackend = 1\n", 2, `the key "secrets.backend" must be text in quotes, like "file", not a number`},
 		{"a table as a value", "namespaces = 1\n", 1, `the key "namespaces" must be a table, [namespaces], not a number`},
 		{"hook quiet not a boolean", "[hook]\nquiet = \"yes\"\n", 2, `the key "hook.quiet" must be true or false, not text`},
+		{"log enabled not a boolean", "[log]\nenabled = \"no\"\n", 2, `the key "log.enabled" must be true or false, not text`},
+		{"unknown log key", "[log]\nenable = false\n", 2, `unknown key "log.enable"`},
 		{"unknown hook key", "[hook]\nquite = true\n", 2, `unknown key "hook.quite"`},
 		{"unknown exec key", "[exec.claude]\nonly = [\"A\"]\nmaks = false\n", 3, `unknown key "exec.claude.maks"`},
 		{"exec names not a list", "[exec.claude]\nonly = \"A\"\n", 2, `the key "exec.claude.only" must be a list of names, like ["ANTHROPIC_API_KEY", "GITHUB_*"], not text`},

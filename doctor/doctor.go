@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kage-cli/kage/accesslog"
 	"github.com/kage-cli/kage/config"
 	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/internal/atomicfile"
@@ -463,6 +464,7 @@ func (d *run) checkPermissions(fix bool) {
 	checks := []want{
 		{d.h.Paths.Data, true, 0o077, "data folder", "others can list your secrets' names"},
 		{d.k.Index().Path(), false, 0o077, keyring.IndexFile, "others can read your secrets' names"},
+		{accesslog.Open(d.h.Paths.Data).Path(), false, 0o077, accesslog.FileName, "others can see which programs got which secrets"},
 	}
 	for _, f := range d.files {
 		checks = append(checks, want{f, false, 0o077, filepath.Base(f), "others can copy it"})

@@ -222,6 +222,7 @@ func newApp(e *env, args []string) *cli.Command {
 		completionCommand(e),
 		completeCommand(e),
 		doctorCommand(e),
+		logCommand(e),
 		initCommand(e),
 		versionCommand(e),
 	}

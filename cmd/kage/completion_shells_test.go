@@ -334,7 +334,7 @@ func TestCompletionShells(t *testing.T) {
 	all := []string{"DB_PASSWORD", "DEPLOY_TOKEN", "GLOBAL_ONE", "SHARED"}
 	scopesHere := []string{"global", "namespace", "namespace:backend", "namespace:frontend", "repo", "repo:~/code/api", "repo:~/gone"}
 	queries := []query{
-		{line: "kage ", want: []string{"completion", "doctor", "env", "exec", "help", "hook", "init", "namespace", "secret", "status", "subscription", "version"}},
+		{line: "kage ", want: []string{"completion", "doctor", "env", "exec", "help", "hook", "init", "log", "namespace", "secret", "status", "subscription", "version"}},
 		{line: "kage se", want: []string{"secret"}},
 		{line: "kage secret ", want: []string{"delete", "get", "import", "list", "set"}},
 		{line: "kage secret get ", want: all},
@@ -521,6 +521,8 @@ var valueKinds = map[string]string{
 	"subscription": "subscriptions",
 	"only":         "names",
 	"except":       "names",
+	// kage log --since: a span or a date.
+	"since": "none",
 }
 
 // argKinds says what the first argument of each command completes. A new

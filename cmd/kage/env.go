@@ -259,8 +259,11 @@ func envMain(ctx context.Context, e *env, cmd *cli.Command, o envOptions) error 
 	if err != nil {
 		return err
 	}
-	_, err = e.stdout.Write(out)
-	return err
+	if _, err = e.stdout.Write(out); err != nil {
+		return err
+	}
+	logAccess(ctx, e, "env", c.Dir, "", logged(res))
+	return nil
 }
 
 // printMasked shows the names of res with their values masked, for a
@@ -467,6 +470,7 @@ func execAction(ctx context.Context, e *env, cmd *cli.Command) error {
 		}
 	}
 	env := resolve.Environ(os.Environ(), r)
+	logAccess(ctx, e, "exec", c.Dir, args[0], logged(r.Vars))
 	if mask {
 		return runMasked(path, args, env, secrets, maskOut, maskErr)
 	}
@@ -689,6 +693,10 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 	}
 	if _, werr := e.stdout.Write(out); werr != nil {
 		return werr
+	}
+	if fresh := handedOut(e, loaded, res); len(fresh) > 0 {
+		// The whole set the shell now holds, though only fresh changed.
+		logAccess(ctx, e, "hook", c.Dir, "", logged(res))
 	}
 	if line := hookNotice(e, c, loaded, res); line != "" && !hookQuiet(e) {
 		say(e.stderr, "%s", line)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kage-cli/kage/accesslog"
 	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/internal/display"
 	"github.com/kage-cli/kage/keyring"
@@ -225,6 +226,7 @@ func secretGet(ctx context.Context, e *env, cmd *cli.Command) error {
 		if isTerminal(e.stdout) {
 			fmt.Fprintln(e.stdout)
 		}
+		logAccess(ctx, e, "secret get", "", "", []accesslog.Secret{gotFrom(r)})
 		return nil
 	}
 	return withHint(fmt.Errorf("secret %q not found in %s", name, scopeList(chain)), "kage secret list shows what is stored")

@@ -614,5 +614,10 @@ func subscriptionKey(ctx context.Context, e *env, cmd *cli.Command) error {
 	if isTerminal(e.stdout) {
 		fmt.Fprintln(e.stdout)
 	}
+	dir := ""
+	if c != nil {
+		dir = c.Dir
+	}
+	logAccess(ctx, e, "subscription key", dir, "", logged([]resolved{*key}))
 	return nil
 }

@@ -18,7 +18,7 @@ _kage_spec() {
     _kage_subs='' _kage_flags=''
     case $1 in
     '')
-        _kage_subs='secret namespace subscription status env exec hook completion doctor init version help'
+        _kage_subs='secret namespace subscription status env exec hook completion doctor log init version help'
         _kage_flags='--version -v'
         ;;
     secret) _kage_subs='set get list delete import' ;;
@@ -38,6 +38,7 @@ _kage_spec() {
     env) _kage_flags='--shell= --dir= -C= --subscription= --explain --only= --except=' ;;
     exec) _kage_flags='--dir= -C= --subscription= --only= --except= --explain --no-mask' ;;
     doctor) _kage_flags='--fix --json' ;;
+    log) _kage_flags='--since= --name= --scope= -s= --json' ;;
     init) _kage_flags='--backend= --passphrase' ;;
     esac
     # --namespace is kage's own flag and is accepted after any command;

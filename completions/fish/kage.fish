@@ -63,7 +63,7 @@ function __kage_parse
                         set sub help
                 end
                 if test $__kage_nargs = 0; and contains -- "$__kage_path:$sub" \
-                        :secret :namespace :subscription :status :env :exec :hook :completion :doctor :init :version :help \
+                        :secret :namespace :subscription :status :env :exec :hook :completion :doctor :log :init :version :help \
                         secret:set secret:get secret:list secret:delete secret:import \
                         namespace:set namespace:unset namespace:show \
                         subscription:add subscription:list subscription:remove \
@@ -139,10 +139,11 @@ complete -c kage -n '__kage_arg ""' -a exec -d 'run a program with the secrets i
 complete -c kage -n '__kage_arg ""' -a hook -d 'print the prompt hook for your shell'
 complete -c kage -n '__kage_arg ""' -a completion -d 'print the completion script for your shell'
 complete -c kage -n '__kage_arg ""' -a doctor -d 'check the keychain, config, index and hook'
+complete -c kage -n '__kage_arg ""' -a log -d 'show which secrets were handed to which program, and when'
 complete -c kage -n '__kage_arg ""' -a init -d 'choose the keychain or an encrypted file'
 complete -c kage -n '__kage_arg ""' -a version -d "print kage's version"
 complete -c kage -n '__kage_arg ""' -a help -d 'show the commands or help for one'
-complete -c kage -n '__kage_arg help' -a 'secret namespace subscription status env exec hook completion doctor init version'
+complete -c kage -n '__kage_arg help' -a 'secret namespace subscription status env exec hook completion doctor log init version'
 
 complete -c kage -n '__kage_arg secret' -a set -d 'store a secret'
 complete -c kage -n '__kage_arg secret' -a get -d "print a secret's value, for scripts"
@@ -202,6 +203,11 @@ complete -c kage -n '__kage_in status' -l json -d 'print JSON'
 
 complete -c kage -n '__kage_in doctor' -l fix -d 'repair the index from the keychain'
 complete -c kage -n '__kage_in doctor' -l json -d 'print the findings as JSON'
+
+complete -c kage -n '__kage_in log' -l since -x -d 'only since a span ago (1h, 7d) or a date (2026-12-01)'
+complete -c kage -n '__kage_in log' -l name -x -d 'only this secret, or a glob'
+complete -c kage -n '__kage_in log' -s s -l scope -x -a '(__kage_scopes)' -d 'only secrets from this scope'
+complete -c kage -n '__kage_in log' -l json -d 'print the entries as JSON'
 
 complete -c kage -n '__kage_in init' -l backend -x -a 'file keyring' -d 'keyring or file'
 complete -c kage -n '__kage_in init' -l passphrase -d 'file backend: encrypt to a passphrase'

@@ -13,7 +13,7 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
 
     # Subcommands and flags of each command; a flag ending in = takes a value.
     $subs = @{
-        ''             = 'secret', 'namespace', 'subscription', 'status', 'env', 'exec', 'hook', 'completion', 'doctor', 'init', 'version', 'help'
+        ''             = 'secret', 'namespace', 'subscription', 'status', 'env', 'exec', 'hook', 'completion', 'doctor', 'log', 'init', 'version', 'help'
         'secret'       = 'set', 'get', 'list', 'delete', 'import'
         'namespace'    = 'set', 'unset', 'show'
         'subscription' = 'add', 'list', 'remove', 'use', 'unuse', 'key'
@@ -35,6 +35,7 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
         'env'                 = '--shell=', '--dir=', '-C=', '--subscription=', '--explain', '--only=', '--except='
         'exec'                = '--dir=', '-C=', '--subscription=', '--only=', '--except=', '--explain', '--no-mask'
         'doctor'              = '--fix', '--json'
+        'log'                 = '--since=', '--name=', '--scope=', '-s=', '--json'
         'init'                = '--backend=', '--passphrase'
     }
     $aliases = @{
