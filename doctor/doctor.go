@@ -145,6 +145,7 @@ func Run(ctx context.Context, h Host, o Options) ([]Finding, error) {
 		store, entries, listed := d.checkFileStore(ctx, fix)
 		if listed {
 			d.checkNames(entries)
+			d.checkExpiry(entries)
 		}
 		d.checkPermissions(fix)
 		if err := d.checkSubscriptions(ctx, store, entries, listed, fix); err != nil {
@@ -164,6 +165,7 @@ func Run(ctx context.Context, h Host, o Options) ([]Finding, error) {
 		if indexOK {
 			d.crossCheck(entries)
 			d.checkNames(entries)
+			d.checkExpiry(entries)
 		} else {
 			d.add("index-keychain", Skip, "cannot check the index against the keychain until the index is repaired", "")
 		}
@@ -357,10 +359,10 @@ const (
 	indexNewer
 )
 
-// knownIndexVersion is the index format this kage writes (keyring's
+// knownIndexVersion is the newest index format this kage writes (keyring's
 // indexVersion): a file with a greater one comes from a newer kage and is
 // left alone even by --fix.
-const knownIndexVersion = 1
+const knownIndexVersion = 2
 
 func classifyIndex(path string) indexState {
 	if atomicfile.CheckPlain(path) != nil {

@@ -723,7 +723,8 @@ func appendPayload(b []byte, p filePayload) ([]byte, error) {
 		if !fast {
 			break
 		}
-		if !plainJSON(s.Scope) || !plainJSON(s.Name) || s.Value == nil {
+		if !plainJSON(s.Scope) || !plainJSON(s.Name) || s.Value == nil || !s.Expires.IsZero() || s.Every != "" {
+			// An expiry is rare: json.Marshal writes those.
 			fast = false
 			break
 		}
@@ -790,10 +791,24 @@ type fileSecret struct {
 	Value   []byte    `json:"value"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+	Expires time.Time `json:"expires,omitzero"`
+	Every   string    `json:"expires_every,omitempty"`
 }
 
-// Set stores value, keeping the creation time of a value it replaces.
+// Set stores value, keeping the creation time and the expiry (moved on
+// by its span) of a value it replaces.
 func (f *File) Set(ctx context.Context, scope, name string, value []byte) error {
+	return f.setWith(ctx, scope, name, value, nil)
+}
+
+// SetExpiring is Set with exp in place of the secret's expiry; it is kept
+// inside the file, with the value.
+func (f *File) SetExpiring(ctx context.Context, scope, name string, value []byte, exp Expiry) error {
+	return f.setWith(ctx, scope, name, value, &exp)
+}
+
+// setWith is Set, with the expiry exp when it is not nil.
+func (f *File) setWith(ctx context.Context, scope, name string, value []byte, exp *Expiry) error {
 	if len(value) > MaxInput {
 		return &TooBigError{Name: name, Size: len(value), Limit: MaxInput, System: fileSystem}
 	}
@@ -807,12 +822,23 @@ func (f *File) Set(ctx context.Context, scope, name string, value []byte) error 
 		// A copy: the version written stays in f.last, where the
 		// caller's later changes to value must not reach it.
 		v := append([]byte{}, value...)
-		if i := findSecret(secrets, scope, name); i >= 0 {
+		i := findSecret(secrets, scope, name)
+		if i >= 0 {
 			secrets[i].Value = v
 			secrets[i].Updated = now
-			return secrets, nil
+		} else {
+			secrets = append(secrets, fileSecret{Scope: scope, Name: name, Value: v, Created: now, Updated: now})
+			i = len(secrets) - 1
 		}
-		return append(secrets, fileSecret{Scope: scope, Name: name, Value: v, Created: now, Updated: now}), nil
+		x := Expiry{At: secrets[i].Expires, Every: secrets[i].Every}.Renewed(now)
+		if exp != nil {
+			x = *exp
+		}
+		secrets[i].Expires, secrets[i].Every = x.At.UTC(), x.Every
+		if x.At.IsZero() {
+			secrets[i].Expires = time.Time{}
+		}
+		return secrets, nil
 	})
 }
 
@@ -849,7 +875,7 @@ func (f *File) List(ctx context.Context) ([]Entry, error) {
 	}
 	entries := make([]Entry, len(l.secrets))
 	for i, s := range l.secrets {
-		entries[i] = Entry{Scope: s.Scope, Name: s.Name, Created: s.Created, Updated: s.Updated}
+		entries[i] = Entry{Scope: s.Scope, Name: s.Name, Created: s.Created, Updated: s.Updated, Expires: s.Expires, Every: s.Every}
 	}
 	// kage writes the file in this order: checking costs less than sorting.
 	if !slices.IsSortedFunc(entries, func(a, b Entry) int { return cmpRef(a.Name, a.Scope, b.Name, b.Scope) }) {

@@ -17,8 +17,13 @@ import (
 // IndexFile is the index's file name in kage's data folder.
 const IndexFile = "index.json"
 
-// indexVersion is written into the file so a later format can be told apart.
-const indexVersion = 1
+// indexVersion is written into the file so a later format can be told
+// apart. Version 2 adds the entries' expiry; it is written only when an
+// entry has one, so that an older kage still reads an index without.
+const (
+	indexVersion        = 1
+	indexVersionExpires = 2
+)
 
 // Index lists the secrets a keychain holds: scope, name, created and
 // updated time. It never holds a value, a hash or a length.
@@ -69,8 +74,8 @@ func (ix *Index) Load() ([]Entry, error) {
 			return nil, &IndexError{Path: ix.Path(), Msg: err.Error()}
 		}
 	}
-	if f.Version != indexVersion {
-		return nil, &IndexError{Path: ix.Path(), Msg: fmt.Sprintf("has version %d; this kage reads version %d", f.Version, indexVersion)}
+	if f.Version != indexVersion && f.Version != indexVersionExpires {
+		return nil, &IndexError{Path: ix.Path(), Msg: fmt.Sprintf("has version %d; this kage reads versions %d and %d", f.Version, indexVersion, indexVersionExpires)}
 	}
 	for _, e := range f.Secrets {
 		if e.Scope == "" || e.Name == "" {
@@ -185,7 +190,14 @@ func (ix *Index) prepare(entries []Entry) (*Pending, error) {
 	if entries == nil {
 		entries = []Entry{}
 	}
-	data, err := json.MarshalIndent(indexFile{Version: indexVersion, Secrets: entries}, "", "  ")
+	version := indexVersion
+	for _, e := range entries {
+		if !e.Expires.IsZero() {
+			version = indexVersionExpires
+			break
+		}
+	}
+	data, err := json.MarshalIndent(indexFile{Version: version, Secrets: entries}, "", "  ")
 	if err != nil {
 		return nil, err
 	}

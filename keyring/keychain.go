@@ -51,6 +51,17 @@ func (k *Keychain) Index() *Index { return k.index }
 // before the keychain is touched and put in place after, so a failure on
 // either side leaves both as they were.
 func (k *Keychain) Set(ctx context.Context, scope, name string, value []byte) error {
+	return k.setWith(ctx, scope, name, value, nil)
+}
+
+// SetExpiring is Set with exp in place of the secret's expiry; it is kept
+// in the index.
+func (k *Keychain) SetExpiring(ctx context.Context, scope, name string, value []byte, exp Expiry) error {
+	return k.setWith(ctx, scope, name, value, &exp)
+}
+
+// setWith is Set, with the expiry exp when it is not nil.
+func (k *Keychain) setWith(ctx context.Context, scope, name string, value []byte, exp *Expiry) error {
 	if err := checkSize(scope, name, value); err != nil {
 		return err
 	}
@@ -60,8 +71,17 @@ func (k *Keychain) Set(ctx context.Context, scope, name string, value []byte) er
 		isNew := i < 0
 		if isNew {
 			entries = append(entries, Entry{Scope: scope, Name: name, Created: now, Updated: now})
+			i = len(entries) - 1
 		} else {
 			entries[i].Updated = now
+		}
+		x := entries[i].Expiry().Renewed(now)
+		if exp != nil {
+			x = *exp
+		}
+		entries[i].Expires, entries[i].Every = x.At.UTC(), x.Every
+		if x.At.IsZero() {
+			entries[i].Expires = time.Time{}
 		}
 		pending, err := prepare(entries)
 		if err != nil {

@@ -7,6 +7,8 @@ package keyring
 import (
 	"context"
 	"time"
+
+	"github.com/kage-cli/kage/internal/when"
 )
 
 // Store keeps secret values by scope and name. Scopes are canonical scope
@@ -44,6 +46,46 @@ type Entry struct {
 	Name    string    `json:"name"`
 	Created time.Time `json:"created"`
 	Updated time.Time `json:"updated"`
+	// Expires is when the secret is due for rotation; zero for never.
+	Expires time.Time `json:"expires,omitzero"`
+	// Every is the span Expires was given as ("90d"): setting the
+	// secret again moves Expires that far past the new value's time.
+	// "" when Expires was given as a date.
+	Every string `json:"expires_every,omitempty"`
+}
+
+// Expiry is when a secret is due for rotation: At, and Every when it was
+// given as a span from the time the value was set. The zero Expiry is
+// none.
+type Expiry struct {
+	At    time.Time
+	Every string
+}
+
+// Expiry returns e's expiry.
+func (e Entry) Expiry() Expiry { return Expiry{At: e.Expires, Every: e.Every} }
+
+// ExpirySetter is a Store that keeps an expiry with each secret: the
+// keychain (in its index) and the file store (inside the file). Its Set
+// keeps a secret's expiry, moved on by Every from the new value's time.
+type ExpirySetter interface {
+	// SetExpiring stores value as Set does, with exp as its expiry in
+	// place of the one it had (the zero Expiry removes it).
+	SetExpiring(ctx context.Context, scope, name string, value []byte, exp Expiry) error
+}
+
+// Renewed is the expiry of a secret set again at now: moved on by Every,
+// kept as it is when given as a date.
+func (x Expiry) Renewed(now time.Time) Expiry {
+	if x.Every == "" {
+		return x
+	}
+	d, err := when.Duration(x.Every)
+	if err != nil {
+		// Not kage's writing: kept as it is rather than guessed at.
+		return x
+	}
+	return Expiry{At: now.Add(d), Every: x.Every}
 }
 
 // Ref returns the reference to e's secret.

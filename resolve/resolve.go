@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kage-cli/kage/config"
 	"github.com/kage-cli/kage/envname"
@@ -45,6 +46,10 @@ type Var struct {
 	Value   []byte
 	From    Source
 	Shadows []Source
+	// Expires is when the winning secret is due for rotation (kage
+	// secret set --expires); zero for never. It is handed out all the
+	// same once past.
+	Expires time.Time
 }
 
 // Held is a name that applies but the Selection keeps from the program:
@@ -310,8 +315,40 @@ func (l Lookup) Resolve(ctx context.Context, store keyring.Store) (*Result, erro
 			out = append(out, res)
 		}
 	}
+	setExpiry(out, entries)
 	r.Vars = out
 	return r, nil
+}
+
+// setExpiry copies each winner's expiry from its entry. Few stores have
+// any, and those pay for the map.
+func setExpiry(vars []Var, entries []keyring.Entry) {
+	var at map[keyring.Ref]time.Time
+	for _, e := range entries {
+		if !e.Expires.IsZero() {
+			if at == nil {
+				at = map[keyring.Ref]time.Time{}
+			}
+			at[e.Ref()] = e.Expires
+		}
+	}
+	if at == nil {
+		return
+	}
+	for i := range vars {
+		vars[i].Expires = at[vars[i].From.Ref]
+	}
+}
+
+// Expired returns those of vars whose secret expired at or before now.
+func Expired(vars []Var, now time.Time) []Var {
+	var out []Var
+	for _, v := range vars {
+		if !v.Expires.IsZero() && !v.Expires.After(now) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // selectNames takes from cands every name the selection holds back, and

@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/kage-cli/kage/accesslog"
+	"github.com/kage-cli/kage/internal/display"
 	"github.com/kage-cli/kage/keyring"
 	"github.com/kage-cli/kage/resolve"
 	"github.com/kage-cli/kage/subscription"
@@ -69,4 +73,23 @@ func gotFrom(r keyring.Ref) accesslog.Secret {
 		return accesslog.Secret{Name: r.Name, Subscription: sub}
 	}
 	return accesslog.Secret{Name: r.Name, Scope: r.Scope}
+}
+
+// warnExpired says in one line which of the secrets handed out are past
+// their expiry, and how to rotate them; they are handed out all the same.
+func warnExpired(e *env, vars []resolve.Var) {
+	expired := resolve.Expired(vars, e.now())
+	if len(expired) == 0 {
+		return
+	}
+	var names []string
+	for _, v := range expired {
+		names = append(names, fmt.Sprintf("%s (%s, %s)", v.Name, v.From, v.Expires.Local().Format(time.DateOnly)))
+	}
+	v := expired[0]
+	fix := fmt.Sprintf("kage secret set %s --scope %s", v.Name, display.ShellWord(v.From.Scope.Display()))
+	if v.From.Sub != "" {
+		fix = fmt.Sprintf("kage subscription add --name %s --overwrite", v.From.Sub)
+	}
+	warn(e.stderr, "expired: %s; rotate with %s", strings.Join(names, ", "), fix)
 }

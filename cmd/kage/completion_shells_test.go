@@ -521,8 +521,11 @@ var valueKinds = map[string]string{
 	"subscription": "subscriptions",
 	"only":         "names",
 	"except":       "names",
-	// kage log --since: a span or a date.
-	"since": "none",
+	// kage log --since, --expires, secret list's filters: a span or a date.
+	"since":      "none",
+	"expires":    "none",
+	"expiring":   "none",
+	"older-than": "none",
 }
 
 // argKinds says what the first argument of each command completes. A new

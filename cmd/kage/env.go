@@ -240,6 +240,7 @@ func envMain(ctx context.Context, e *env, cmd *cli.Command, o envOptions) error 
 	}
 	warnUnmatched(e, sel, r)
 	res := r.Vars
+	warnExpired(e, res)
 	if o.explain {
 		explain(e, c, r)
 	}
@@ -448,6 +449,7 @@ func execAction(ctx context.Context, e *env, cmd *cli.Command) error {
 		return err
 	}
 	warnUnmatched(e, sel, r)
+	warnExpired(e, r.Vars)
 	secrets := r.Secrets()
 	maskOut, maskErr := maskedStreams()
 	masked, short := resolve.Maskable(secrets)
@@ -697,6 +699,7 @@ func hookEnvMain(ctx context.Context, e *env, shell string) error {
 	if fresh := handedOut(e, loaded, res); len(fresh) > 0 {
 		// The whole set the shell now holds, though only fresh changed.
 		logAccess(ctx, e, "hook", c.Dir, "", logged(res))
+		warnExpired(e, res)
 	}
 	if line := hookNotice(e, c, loaded, res); line != "" && !hookQuiet(e) {
 		say(e.stderr, "%s", line)

@@ -50,11 +50,19 @@ process list. Setting an existing name replaces its value (rotation).
    kage secret set DB_PASSWORD --scope namespace:backend
    kage secret set DEPLOY_TOKEN --scope repo:~/code/api
    kage secret set TLS_KEY --scope repo --from-file key.pem  # this repo
-   op read op://vault/item/password | kage secret set DB_PASSWORD`,
+   op read op://vault/item/password | kage secret set DB_PASSWORD
+   kage secret set GITHUB_TOKEN --expires 90d               # due again 90 days after each set
+
+--expires records when the secret is due for rotation: a span (90d, 2w) or a
+date (2027-03-01); never removes it. Without it a secret keeps its expiry,
+and one given as a span moves on by it each time the value is set again.
+kage secret list shows it, kage doctor fails on an expired secret, and the
+prompt hook, kage env and kage exec warn when they hand one out.`,
 				Flags: []cli.Flag{
 					scopeFlag("store in `SCOPE`: global (default), namespace:<name>, repo:<path>, repo or namespace"),
 					&cli.StringFlag{Name: "from-file", Usage: "read the value from `PATH`, bytes exactly"},
 					&cli.BoolFlag{Name: "force", Usage: "store a name kage refuses (PATH, LD_PRELOAD, …), recorded as forced so that it is exported"},
+					expiresFlag(),
 				},
 				Action: func(ctx context.Context, cmd *cli.Command) error { return secretSet(ctx, e, cmd) },
 			},
@@ -79,12 +87,20 @@ place), or from one --scope. It refuses to print to a terminal unless
 				Name:    "list",
 				Aliases: []string{"ls"},
 				Usage:   "list secret names, scopes and update times (never values)",
-				Description: `   kage secret list
+				Description: `An Expires column shows when any secret has an expiry (kage secret set
+--expires); --expired, --expiring and --older-than pick the secrets due for
+rotation.
+
+   kage secret list
    kage secret list --scope namespace:backend
-   kage secret list --json`,
+   kage secret list --expiring 14d
+   kage secret list --older-than 90d --json`,
 				Flags: []cli.Flag{
 					scopeFlag("only secrets in `SCOPE`"),
 					&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+					&cli.BoolFlag{Name: "expired", Usage: "only secrets past their expiry"},
+					&cli.StringFlag{Name: "expiring", Usage: "only secrets that expire within `SPAN` (14d), or have"},
+					&cli.StringFlag{Name: "older-than", Usage: "only secrets whose value was set more than `SPAN` (90d) ago"},
 				},
 				Action: func(ctx context.Context, cmd *cli.Command) error { return secretList(ctx, e, cmd) },
 			},
@@ -119,15 +135,22 @@ func secretSet(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	exp, err := expiresArg(cmd, e.now())
+	if err != nil {
+		return err
+	}
 	store, err := e.secrets()
 	if err != nil {
+		return err
+	}
+	if err := canExpire(e, store, exp); err != nil {
 		return err
 	}
 	value, err := readValue(ctx, e, name, sc.Display(), cmd.String("from-file"))
 	if err != nil {
 		return err
 	}
-	if err := store.Set(ctx, sc.String(), name, value); err != nil {
+	if err := setValue(ctx, store, sc.String(), name, value, exp); err != nil {
 		return describe(err, sc)
 	}
 	if r, refused := envname.Refused(name); force && refused && r.Forceable() {
@@ -138,7 +161,7 @@ func secretSet(ctx context.Context, e *env, cmd *cli.Command) error {
 		}
 		fmt.Fprintf(e.stderr, "kage: stored %s in %s (recorded as forced: kage exports it although it refuses the name elsewhere)\n", name, sc.Display())
 	} else {
-		fmt.Fprintf(e.stderr, "kage: stored %s in %s\n", name, sc.Display())
+		fmt.Fprintf(e.stderr, "kage: stored %s in %s%s\n", name, sc.Display(), expiresNote(exp))
 	}
 	if sc.Kind == scope.Repo {
 		// Scope parsing maps a path inside a repository to its root, so a
@@ -240,6 +263,10 @@ func secretList(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	due, err := dueFilter(cmd, e.now())
+	if err != nil {
+		return err
+	}
 	store, err := e.secrets()
 	if err != nil {
 		return err
@@ -255,7 +282,7 @@ func secretList(ctx context.Context, e *env, cmd *cli.Command) error {
 	rows := make([]listRow, 0, len(entries))
 	for i := range entries {
 		en := &entries[i]
-		if filter && en.Scope != want {
+		if filter && en.Scope != want || due != nil && !due(en) {
 			continue
 		}
 		ls := scopes[en.Scope]
@@ -282,13 +309,27 @@ func secretList(ctx context.Context, e *env, cmd *cli.Command) error {
 		if filter {
 			where = " in " + sc.Display()
 		}
+		if due != nil {
+			fmt.Fprintf(e.stderr, "kage: no secret%s matches\n", where)
+			return nil
+		}
 		fmt.Fprintf(e.stderr, "kage: no secrets stored%s; add one with: kage secret set NAME\n", where)
 		return nil
 	}
 	// The cells in one array, row after row: a slice a row would be ten
 	// thousand allocations for a large store.
-	cells := make([]string, 0, 3*(len(rows)+1))
+	cols := 3
+	for _, r := range rows {
+		if !r.Expires.IsZero() {
+			cols = 4
+			break
+		}
+	}
+	cells := make([]string, 0, cols*(len(rows)+1))
 	cells = append(cells, "Name", "Scope", "Updated")
+	if cols == 4 {
+		cells = append(cells, "Expires")
+	}
 	now := e.now()
 	for _, r := range rows {
 		if r.scope.display == "" {
@@ -296,13 +337,16 @@ func secretList(ctx context.Context, e *env, cmd *cli.Command) error {
 			r.scope.display = r.scope.scope.Display()
 		}
 		cells = append(cells, r.Name, r.scope.display, ago(now, r.Updated))
+		if cols == 4 {
+			cells = append(cells, expiresCell(now, r.Entry))
+		}
 	}
 	// Written as they are: joined, or through fmt, the table of a large
 	// store would be copied twice more.
 	if _, err := io.WriteString(e.stdout, "Secrets\n=======\n\n"); err != nil {
 		return err
 	}
-	_, err = io.WriteString(e.stdout, boxTableCells(3, cells))
+	_, err = io.WriteString(e.stdout, boxTableCells(cols, cells))
 	return err
 }
 
@@ -373,7 +417,17 @@ func writeListJSON(e *env, rows []listRow) error {
 		b = appendTimeJSON(b, r.Created)
 		b = append(b, "\",\n    \"updated\": \""...)
 		b = appendTimeJSON(b, r.Updated)
-		b = append(b, "\"\n  }"...)
+		b = append(b, '"')
+		if !r.Expires.IsZero() {
+			b = append(b, ",\n    \"expires\": \""...)
+			b = appendTimeJSON(b, r.Expires)
+			b = append(b, '"')
+			if r.Every != "" {
+				b = append(b, ",\n    \"expires_every\": "...)
+				b = appendJSONString(b, r.Every)
+			}
+		}
+		b = append(b, "\n  }"...)
 	}
 	b = append(b, "\n]\n"...)
 	_, err := e.stdout.Write(b)

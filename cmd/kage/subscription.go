@@ -55,6 +55,7 @@ its variable (unless --env names another) and its bindings stay.
 					&cli.StringFlag{Name: "env", Value: subscription.DefaultVar, Usage: "export the key as `VAR`"},
 					&cli.BoolFlag{Name: "overwrite", Usage: "replace the key of an existing subscription"},
 					&cli.StringFlag{Name: "from-file", Usage: "read the key from `PATH`, bytes exactly"},
+					expiresFlag(),
 				},
 				Action: func(ctx context.Context, cmd *cli.Command) error { return subscriptionAdd(ctx, e, cmd) },
 			},
@@ -200,8 +201,15 @@ func subscriptionAdd(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	exp, err := expiresArg(cmd, e.now())
+	if err != nil {
+		return err
+	}
 	st, err := e.subscriptionState(ctx)
 	if err != nil {
+		return err
+	}
+	if err := canExpire(e, st.store, exp); err != nil {
 		return err
 	}
 	old, exists := st.keys[name]
@@ -228,7 +236,16 @@ func subscriptionAdd(ctx context.Context, e *env, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	if err := st.store.Set(ctx, subscription.Scope(name), variable, value); err != nil {
+	if exp == nil && exists && old.Var != variable {
+		// The key moves to another variable: its expiry goes with it.
+		for _, en := range st.entries {
+			if en.Ref() == old.Ref() && !en.Expires.IsZero() {
+				x := en.Expiry().Renewed(e.now())
+				exp = &x
+			}
+		}
+	}
+	if err := setValue(ctx, st.store, subscription.Scope(name), variable, value, exp); err != nil {
 		return err
 	}
 	// A key kept under another variable before is now stale: the newest

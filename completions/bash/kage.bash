@@ -22,14 +22,14 @@ _kage_spec() {
         _kage_flags='--version -v'
         ;;
     secret) _kage_subs='set get list delete import' ;;
-    'secret set') _kage_flags='--scope= -s= --from-file= --force' ;;
+    'secret set') _kage_flags='--scope= -s= --from-file= --force --expires=' ;;
     'secret get') _kage_flags='--scope= -s= --reveal' ;;
-    'secret list') _kage_flags='--scope= -s= --json' ;;
+    'secret list') _kage_flags='--scope= -s= --json --expired --expiring= --older-than=' ;;
     'secret delete') _kage_flags='--scope= -s= --force' ;;
     'secret import') _kage_flags='--scope= -s= --overwrite --dry-run --force' ;;
     namespace) _kage_subs='set unset show' ;;
     subscription) _kage_subs='add list remove use unuse key' ;;
-    'subscription add') _kage_flags='--name= --env= --overwrite --from-file=' ;;
+    'subscription add') _kage_flags='--name= --env= --overwrite --from-file= --expires=' ;;
     'subscription list') _kage_flags='--json' ;;
     'subscription remove') _kage_flags='--force' ;;
     'subscription use' | 'subscription unuse') _kage_flags='--scope= -s=' ;;

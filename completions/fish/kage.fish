@@ -43,7 +43,7 @@ function __kage_parse
                 set __kage_ns (string split -m1 = -- $w)[2]
             case '-*=*'
             case --scope -s --namespace --shell --dir -C --from-file --backend \
-                    --subscription --name --env --only --except
+                    --subscription --name --env --only --except --since --expires --expiring --older-than
                 set want $w
             case '-*'
             case '*'
@@ -168,8 +168,12 @@ for c in 'secret set' 'secret get' 'secret list' 'secret delete' 'secret import'
 end
 complete -c kage -n "__kage_in 'secret set'" -l from-file -r -F -d 'read the value from PATH, bytes exactly'
 complete -c kage -n "__kage_in 'secret set'" -l force -d 'allow a name that changes how programs run'
+complete -c kage -n "__kage_in 'secret set'" -l expires -x -d 'due for rotation after a span (90d) or on a date; never removes it'
 complete -c kage -n "__kage_in 'secret get'" -l reveal -d 'print to a terminal too'
 complete -c kage -n "__kage_in 'secret list'" -l json -d 'print JSON'
+complete -c kage -n "__kage_in 'secret list'" -l expired -d 'only secrets past their expiry'
+complete -c kage -n "__kage_in 'secret list'" -l expiring -x -d 'only secrets that expire within SPAN (14d)'
+complete -c kage -n "__kage_in 'secret list'" -l older-than -x -d 'only secrets set more than SPAN (90d) ago'
 complete -c kage -n "__kage_arg 'secret get'" -a '(__kage_names)'
 complete -c kage -n "__kage_arg 'secret delete'" -a '(__kage_names)'
 complete -c kage -n "__kage_in 'secret delete'" -l force -d 'aws backend: delete at once, with no recovery window'
@@ -187,6 +191,7 @@ complete -c kage -n "__kage_in 'subscription add'" -l name -x -d "the subscripti
 complete -c kage -n "__kage_in 'subscription add'" -l env -x -d 'export the key as VAR'
 complete -c kage -n "__kage_in 'subscription add'" -l overwrite -d 'replace the key of an existing subscription'
 complete -c kage -n "__kage_in 'subscription add'" -l from-file -r -F -d 'read the key from PATH, bytes exactly'
+complete -c kage -n "__kage_in 'subscription add'" -l expires -x -d 'due for rotation after a span (90d) or on a date; never removes it'
 complete -c kage -n "__kage_in 'subscription list'" -l json -d 'print JSON'
 complete -c kage -n "__kage_in 'subscription remove'" -l force -d 'remove it even if bound, with its bindings'
 complete -c kage -n "__kage_in 'subscription key'" -l env -x -d 'the key exported as VAR'

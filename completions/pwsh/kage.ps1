@@ -20,12 +20,12 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
     }
     $flags = @{
         ''                    = '--version', '-v'
-        'secret set'          = '--scope=', '-s=', '--from-file=', '--force'
+        'secret set'          = '--scope=', '-s=', '--from-file=', '--force', '--expires='
         'secret get'          = '--scope=', '-s=', '--reveal'
-        'secret list'         = '--scope=', '-s=', '--json'
+        'secret list'         = '--scope=', '-s=', '--json', '--expired', '--expiring=', '--older-than='
         'secret delete'       = '--scope=', '-s=', '--force'
         'secret import'       = '--scope=', '-s=', '--overwrite', '--dry-run', '--force'
-        'subscription add'    = '--name=', '--env=', '--overwrite', '--from-file='
+        'subscription add'    = '--name=', '--env=', '--overwrite', '--from-file=', '--expires='
         'subscription list'   = '--json'
         'subscription remove' = '--force'
         'subscription use'    = '--scope=', '-s='
