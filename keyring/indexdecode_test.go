@@ -17,6 +17,9 @@ import (
 // editor or an attacker could write instead.
 var indexInputs = []string{
 	`{"version": 1, "secrets": []}`,
+	`{"version":2,"secrets":[{"scope":"global","name":"A","created":"2026-01-02T03:04:05Z","updated":"2026-01-02T03:04:05Z","expires":"2026-04-02T03:04:05Z","expires_every":"90d"}]}`,
+	`{"version":2,"secrets":[{"scope":"global","name":"A","expires":"soon"}]}`,
+	`{"version":2,"secrets":[{"scope":"global","name":"A","expires_every":7}]}`,
 	`{"version":1,"secrets":[{"scope":"global","name":"A","created":"2026-01-02T03:04:05Z","updated":"2026-01-02T03:04:05Z"}]}`,
 	" \t\r\n{\"version\": 1, \"secrets\": [ { \"name\" : \"B\" , \"scope\" : \"repo:/x/é\" } ] }\n\n",
 	`{"secrets": [{"scope": "global", "name": "A"}], "version": 1}`,
