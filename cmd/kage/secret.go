@@ -99,7 +99,7 @@ rotation.
 					scopeFlag("only secrets in `SCOPE`"),
 					&cli.BoolFlag{Name: "json", Usage: "print JSON"},
 					&cli.BoolFlag{Name: "expired", Usage: "only secrets past their expiry"},
-					&cli.StringFlag{Name: "expiring", Usage: "only secrets that expire within `SPAN` (14d), or have"},
+					&cli.StringFlag{Name: "expiring", Usage: "only secrets that expire within `SPAN` (14d), or have expired"},
 					&cli.StringFlag{Name: "older-than", Usage: "only secrets whose value was set more than `SPAN` (90d) ago"},
 				},
 				Action: func(ctx context.Context, cmd *cli.Command) error { return secretList(ctx, e, cmd) },
@@ -159,7 +159,7 @@ func secretSet(ctx context.Context, e *env, cmd *cli.Command) error {
 		if err := recordForced(ctx, e, sc, []string{name}); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "kage: stored %s in %s (recorded as forced: kage exports it although it refuses the name elsewhere)\n", name, sc.Display())
+		fmt.Fprintf(e.stderr, "kage: stored %s in %s%s (recorded as forced: kage exports it although it refuses the name elsewhere)\n", name, sc.Display(), expiresNote(exp))
 	} else {
 		fmt.Fprintf(e.stderr, "kage: stored %s in %s%s\n", name, sc.Display(), expiresNote(exp))
 	}

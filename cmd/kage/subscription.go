@@ -260,9 +260,9 @@ func subscriptionAdd(ctx context.Context, e *env, cmd *cli.Command) error {
 	}
 	switch {
 	case exists:
-		fmt.Fprintf(e.stderr, "kage: replaced the key of subscription %s (exported as %s)\n", name, variable)
+		fmt.Fprintf(e.stderr, "kage: replaced the key of subscription %s (exported as %s)%s\n", name, variable, expiresNote(exp))
 	default:
-		fmt.Fprintf(e.stderr, "kage: stored subscription %s (exported as %s)\n", name, variable)
+		fmt.Fprintf(e.stderr, "kage: stored subscription %s (exported as %s)%s\n", name, variable, expiresNote(exp))
 	}
 	if len(subscription.Of(st.bindings, name)) == 0 {
 		fmt.Fprintf(e.stderr, "kage: bind it to a scope with: kage subscription use %s --scope global (or namespace:NAME, repo:PATH)\n", name)
