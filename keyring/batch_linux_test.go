@@ -54,6 +54,16 @@ func TestBatchHelper(t *testing.T) {
 	}
 	switch mode {
 	case "set":
+		// go-keyring's Set sends OpenSession first on the shared session
+		// connection it uses, the call that upsets gnome-keyring 42 on a
+		// client it has not registered yet: register that connection first.
+		conn, err := dbus.SessionBus()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := testkeyring.Register(conn); err != nil {
+			t.Fatal(err)
+		}
 		for _, it := range items {
 			if err := gokeyring.Set(Service(it.Scope), it.Name, string(it.Value)); err != nil {
 				t.Fatalf("go-keyring Set %s/%s: %v", it.Scope, it.Name, err)
@@ -378,11 +388,7 @@ func createItem(t *testing.T, conn *dbus.Conn, scope, name, value string) dbus.O
 
 func TestBatchDuplicatesPickNewest(t *testing.T) {
 	bus := testkeyring.Start(t)
-	conn, err := dbus.Connect(bus.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := bus.Connect(t)
 	older := createItem(t, conn, "global", "DUP", "first")
 	createItem(t, conn, "global", "DUP", "second")
 	createItem(t, conn, "global", "SINGLE", "only")

@@ -38,11 +38,7 @@ func TestInventoryListsKageItems(t *testing.T) {
 	begin := time.Now().Add(-time.Second)
 	items := makeItems("INV", 7)
 	goKeyring(t, bus, "set", items)
-	conn, err := dbus.Connect(bus.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := bus.Connect(t)
 	// Another tool's items: a service under kage's prefix that is no scope,
 	// and two that are not kage's at all.
 	createItem(t, conn, "bogus", "FOREIGN", "x")

@@ -47,11 +47,7 @@ func TestDirectItemsAreGoKeyrings(t *testing.T) {
 	if err := k.set(ctx, items[0].Scope, items[0].Name, []byte("second")); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := dbus.Connect(bus.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := bus.Connect(t)
 	attrs := map[string]string{"service": Service(items[0].Scope), "username": items[0].Name}
 	var found []dbus.ObjectPath
 	if err := conn.Object(ssName, ssLogin).Call(ssCollection+".SearchItems", 0, attrs).Store(&found); err != nil {
@@ -106,11 +102,7 @@ func TestDirectItemsAreGoKeyrings(t *testing.T) {
 func TestDirectDeleteTakesDuplicates(t *testing.T) {
 	bus := testkeyring.Start(t)
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", bus.Addr)
-	conn, err := dbus.Connect(bus.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := bus.Connect(t)
 	createItem(t, conn, "global", "TWICE", "one")
 	createItem(t, conn, "global", "TWICE", "two")
 	k := newBatchStore(t)

@@ -354,11 +354,7 @@ func (h *crashHarness) keychain(scope, name string) map[string][]string {
 		dest = "org.freedesktop.secrets"
 	)
 	if h.conn == nil {
-		conn, err := dbus.Connect(h.bus.Addr)
-		if err != nil {
-			h.t.Fatalf("connect to the test's bus: %v", err)
-		}
-		h.t.Cleanup(func() { conn.Close() })
+		conn := h.bus.Connect(h.t)
 		var out dbus.Variant
 		if err := conn.Object(dest, "/org/freedesktop/secrets").Call(ss+".Service.OpenSession", 0, "plain", dbus.MakeVariant("")).Store(&out, &h.session); err != nil {
 			h.t.Fatalf("open a Secret Service session: %v", err)

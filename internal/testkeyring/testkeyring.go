@@ -603,6 +603,35 @@ func (b *Bus) startKeyring() error {
 	return nil
 }
 
+// Register makes conn known to gnome-keyring before any call that needs
+// it: it reads the service's Collections property and waits for the
+// answer, as kage's own connections do (keyring's register). gnome-keyring
+// 42 registers a new client only once the bus has told it the client's
+// process ID; a call that looks the client up and overtakes that —
+// OpenSession, ReadAlias, a collection's property or search — fails
+// "gkd_secret_service_get_pkcs11_session: assertion 'client' failed" and
+// can abort the daemon. Every test connection to a real gnome-keyring
+// calls it first ([Bus.Connect] does).
+func Register(conn *dbus.Conn) error {
+	var v dbus.Variant
+	return conn.Object(secretsName, secretsPath).Call("org.freedesktop.DBus.Properties.Get", dbus.FlagNoAutoStart, serviceIface, "Collections").Store(&v)
+}
+
+// Connect opens a private connection to the bus, registered with the
+// Secret Service (see [Register]); it is closed when t ends.
+func (b *Bus) Connect(t testing.TB) *dbus.Conn {
+	t.Helper()
+	conn, err := dbus.Connect(b.Addr)
+	if err != nil {
+		t.Fatalf("connect to the private bus: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := Register(conn); err != nil {
+		t.Fatalf("reach the Secret Service: %v", err)
+	}
+	return conn
+}
+
 // waitSecrets waits until org.freedesktop.secrets has an owner and returns
 // a private connection to the bus.
 func (b *Bus) waitSecrets(deadline time.Time) (*dbus.Conn, error) {
@@ -618,6 +647,10 @@ func (b *Bus) waitSecrets(deadline time.Time) (*dbus.Conn, error) {
 			return nil, fmt.Errorf("NameHasOwner: %w", err)
 		}
 		if has {
+			if err := Register(conn); err != nil {
+				conn.Close()
+				return nil, b.withLog(fmt.Errorf("register with %s: %w", secretsName, err))
+			}
 			return conn, nil
 		}
 		select {

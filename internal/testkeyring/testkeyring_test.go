@@ -148,11 +148,7 @@ func TestLocked(t *testing.T) {
 	Skip(t)
 	b := StartLocked(t)
 	t.Logf("StartLocked took %v", b.StartupTime)
-	conn, err := dbus.Connect(b.Addr)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
-	defer conn.Close()
+	conn := b.Connect(t)
 	v, err := conn.Object(secretsName, loginCollection).GetProperty(collectionIface + ".Locked")
 	if err != nil {
 		t.Fatal(err)
@@ -492,4 +488,62 @@ func TestDaemonProblems(t *testing.T) {
 	if err := killed.CheckDaemon(); err != nil {
 		t.Fatalf("a daemon the harness killed is reported: %v", err)
 	}
+}
+
+// TestConnectRegisters: test connections made with Connect can send
+// gnome-keyring the calls that look a client up (ReadAlias, a collection's
+// property) first, on many fresh connections at once, without the
+// assertion that failed CI when a test's helper sent ReadAlias first on an
+// unregistered connection.
+func TestConnectRegisters(t *testing.T) {
+	Skip(t)
+	b := Start(t)
+	const workers, rounds = 4, 400
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Go(func() {
+			for range rounds {
+				if err := lookups(b, connectRegistered); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if err := b.CheckDaemon(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// connectRegistered is Connect without a test to end.
+func connectRegistered(addr string) (*dbus.Conn, error) {
+	conn, err := dbus.Connect(addr)
+	if err == nil {
+		if err = Register(conn); err != nil {
+			conn.Close()
+		}
+	}
+	return conn, err
+}
+
+// lookups opens a connection with connect and sends the calls that need
+// gnome-keyring to know the client, as the first ones after connect.
+func lookups(b *Bus, connect func(string) (*dbus.Conn, error)) error {
+	conn, err := connect(b.Addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var alias dbus.ObjectPath
+	if err := conn.Object(secretsName, secretsPath).Call(serviceIface+".ReadAlias", 0, defaultAliasName).Store(&alias); err != nil {
+		return err
+	}
+	_, err = conn.Object(secretsName, loginCollection).GetProperty(collectionIface + ".Items")
+	return err
 }
