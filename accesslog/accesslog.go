@@ -20,7 +20,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/kage-cli/kage/envname"
@@ -41,9 +40,21 @@ const (
 // that is some 3,000 entries a file.
 const MaxSize = 1 << 20
 
-// maxRead bounds what Read takes of each file: a file far past MaxSize
-// was not written by kage.
-const maxRead = 16 << 20
+// Read's bounds, so that a log someone else wrote cannot make kage log
+// take the memory of the machine: of each file it reads at most maxRead
+// (a file far past MaxSize was not written by kage), and a line longer
+// than maxLine or with more than maxSecrets names is not an entry. An
+// entry kage writes for a thousand secrets is about 60 KiB.
+const (
+	maxRead    = 4 * MaxSize
+	maxLine    = 256 << 10
+	maxSecrets = 4096
+)
+
+// lockWait bounds how long Append waits for another kage's append. One
+// takes well under a millisecond; a lock held longer is held on purpose
+// or by a stuck process, and the command must not wait on it.
+const lockWait = 250 * time.Millisecond
 
 // Secret is one secret handed out: its name and the scope it came from
 // (canonical, as the index writes it). A subscription's key has the
@@ -114,8 +125,13 @@ func (l Log) Append(ctx context.Context, e Entry) error {
 	if err := os.MkdirAll(l.dir, 0o700); err != nil {
 		return fmt.Errorf("cannot write the access log: %s", atomicfile.PathErr(err))
 	}
-	unlock, err := atomicfile.Lock(ctx, filepath.Join(l.dir, lockName), "the access log")
+	lctx, cancel := context.WithTimeout(ctx, lockWait)
+	defer cancel()
+	unlock, err := atomicfile.Lock(lctx, filepath.Join(l.dir, lockName), "the access log")
 	if err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("cannot write the access log: %s has been locked for over %s by another process; the entry was left out", filepath.Join(l.dir, lockName), lockWait)
+		}
 		return err
 	}
 	defer unlock()
@@ -126,8 +142,8 @@ func (l Log) Append(ctx context.Context, e Entry) error {
 	}
 	if fi, err := f.Stat(); err == nil && fi.Size() >= MaxSize {
 		f.Close()
-		if err := os.Rename(path, filepath.Join(l.dir, OldFileName)); err != nil {
-			return fmt.Errorf("cannot rotate the access log %s: %s", path, atomicfile.PathErr(err))
+		if err := rotate(path, filepath.Join(l.dir, OldFileName)); err != nil {
+			return err
 		}
 		if f, err = openAppend(path); err != nil {
 			return fmt.Errorf("cannot write the access log %s: %w", path, err)
@@ -141,10 +157,44 @@ func (l Log) Append(ctx context.Context, e Entry) error {
 	return nil
 }
 
-// Read returns the entries of access.log.1 and access.log, oldest first.
-// Lines that are not entries (a line cut short by a full disk, or
-// written by something else) are skipped and counted.
-func (l Log) Read() (entries []Entry, skipped int, err error) {
+// rotate moves the full log to old, replacing the one there. An old log
+// that is in the way as something rename cannot replace (an empty
+// folder) is removed first; one that cannot be removed either is named in
+// the error, with the fix, rather than left to fail every command after.
+func rotate(path, old string) error {
+	err := os.Rename(path, old)
+	if err == nil {
+		return nil
+	}
+	if fi, lerr := os.Lstat(old); lerr == nil && !fi.Mode().IsRegular() {
+		if os.Remove(old) == nil {
+			if err = os.Rename(path, old); err == nil {
+				return nil
+			}
+		}
+		return fmt.Errorf("cannot rotate the access log: %s is not a plain file: remove it", old)
+	}
+	return fmt.Errorf("cannot rotate the access log %s: %s", path, atomicfile.PathErr(err))
+}
+
+// Contents is what Read found.
+type Contents struct {
+	// Entries are oldest first.
+	Entries []Entry
+	// Skipped counts the lines that are not entries: a line cut short by
+	// a full disk, or one something else wrote.
+	Skipped int
+	// Unread says why access.log.1 was left out, when it could not be
+	// read; "" when it was read or is not there.
+	Unread string
+}
+
+// Read returns the entries of access.log.1 and access.log. An
+// access.log.1 that cannot be read is left out (Contents.Unread says
+// why), so that the current log still shows; an access.log that cannot
+// be read is the error.
+func (l Log) Read() (Contents, error) {
+	var c Contents
 	for _, name := range []string{OldFileName, FileName} {
 		path := filepath.Join(l.dir, name)
 		data, err := safefile.ReadFile(path, safefile.Options{Max: maxRead})
@@ -152,23 +202,48 @@ func (l Log) Read() (entries []Entry, skipped int, err error) {
 			continue
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("cannot read the access log %s: %s", path, safefile.Describe(err))
+			why := fmt.Sprintf("cannot read the access log %s: %s", path, safefile.Describe(err))
+			if name == OldFileName {
+				c.Unread = why
+				continue
+			}
+			return Contents{}, errors.New(why)
 		}
 		for line := range bytes.Lines(data) {
 			line = bytes.TrimSpace(line)
 			if len(line) == 0 {
 				continue
 			}
-			var e Entry
-			if json.Unmarshal(line, &e) != nil || e.Time.IsZero() || e.Command == "" {
-				skipped++
-				continue
+			if e, ok := parseEntry(line); ok {
+				c.Entries = append(c.Entries, e)
+			} else {
+				c.Skipped++
 			}
-			entries = append(entries, e)
 		}
 	}
-	slices.SortStableFunc(entries, func(a, b Entry) int { return a.Time.Compare(b.Time) })
-	return entries, skipped, nil
+	slices.SortStableFunc(c.Entries, func(a, b Entry) int { return a.Time.Compare(b.Time) })
+	return c, nil
+}
+
+// parseEntry decodes one line, within Read's bounds: a line that is too
+// long, holds too many secrets, or names a secret without a name is not
+// an entry kage wrote. The count of names is taken before decoding, so
+// that a line of a hundred thousand empty objects costs no more than
+// reading it.
+func parseEntry(line []byte) (Entry, bool) {
+	if len(line) > maxLine || bytes.Count(line, []byte("{")) > maxSecrets+16 {
+		return Entry{}, false
+	}
+	var e Entry
+	if json.Unmarshal(line, &e) != nil || e.Time.IsZero() || e.Command == "" || len(e.Secrets) == 0 {
+		return Entry{}, false
+	}
+	for _, s := range e.Secrets {
+		if s.Name == "" {
+			return Entry{}, false
+		}
+	}
+	return e, true
 }
 
 // Filter chooses entries for Read's callers; a zero field matches all.
@@ -198,12 +273,26 @@ func (f Filter) Match(e Entry) bool {
 	return false
 }
 
-// safeID is an agent's session id as it may be recorded: ids are UUIDs
-// and the like. Anything else is left out, since whoever set the variable
-// chose it.
+// safeID reports whether s is a session id as it may be recorded: the
+// agents with a session variable (Claude Code, Codex, Gemini CLI) give
+// a UUID, 8-4-4-4-12 hex digits. Anything else is left out: whoever set
+// the variable chose it, and a token pasted there must not reach the log.
 func safeID(s string) bool {
-	if s == "" || len(s) > 128 {
+	if len(s) != 36 {
 		return false
 	}
-	return strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:") == ""
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -31,9 +30,10 @@ func TestAppendRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, skipped, err := l.Read()
-	if err != nil || skipped != 0 || len(got) != 3 {
-		t.Fatalf("Read: %d entries, %d skipped, %v", len(got), skipped, err)
+	c, err := l.Read()
+	got := c.Entries
+	if err != nil || c.Skipped != 0 || len(got) != 3 {
+		t.Fatalf("Read: %d entries, %d skipped, %v", len(got), c.Skipped, err)
 	}
 	if got[2].PID != 102 || got[2].Secrets[1].Subscription != "work" || got[2].Parent.Name != "bash" {
 		t.Errorf("entry read back as %+v", got[2])
@@ -49,8 +49,8 @@ func TestAppendRead(t *testing.T) {
 	f, _ := os.OpenFile(l.Path(), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString("{\"time\":\"2026-12-04T10:00:0\n")
 	f.Close()
-	if got, skipped, err := l.Read(); err != nil || skipped != 1 || len(got) != 3 {
-		t.Errorf("with a torn line: %d entries, %d skipped, %v", len(got), skipped, err)
+	if c, err := l.Read(); err != nil || c.Skipped != 1 || len(c.Entries) != 3 {
+		t.Errorf("with a torn line: %d entries, %d skipped, %v", len(c.Entries), c.Skipped, err)
 	}
 }
 
@@ -81,42 +81,40 @@ func TestRotate(t *testing.T) {
 	}
 }
 
-// TestAppendRefusesPlantedFiles: a link or a FIFO where the log belongs
-// is refused, and neither followed nor blocked on.
-func TestAppendRefusesPlantedFiles(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("links and FIFOs are unix's")
-	}
+// TestReadBounds: lines someone else wrote cannot make Read hold much
+// more than the file: one with a hundred thousand secrets, an overlong
+// one, and one naming a secret without a name are skipped, and a file
+// far past MaxSize is read only up to its bound.
+func TestReadBounds(t *testing.T) {
 	dir := t.TempDir()
 	l := Open(dir)
-	target := filepath.Join(t.TempDir(), "victim")
-	os.WriteFile(target, []byte("keep\n"), 0o600)
-	if err := os.Symlink(target, l.Path()); err != nil {
+	if err := l.Append(context.Background(), entry(1)); err != nil {
 		t.Fatal(err)
 	}
-	err := l.Append(context.Background(), entry(1))
-	if err == nil || !strings.Contains(err.Error(), "symbolic link") {
-		t.Errorf("through a link: %v", err)
-	}
-	if b, _ := os.ReadFile(target); string(b) != "keep\n" {
-		t.Errorf("the link's target was written: %q", b)
-	}
-	os.Remove(l.Path())
-	if err := syscall.Mkfifo(l.Path(), 0o600); err != nil {
+	head := `{"time":"2026-12-04T10:00:00Z","command":"env","dir":"/x","pid":1,"parent":{"pid":1},"secrets":[`
+	many := head + strings.Repeat(`{"name":"A"},`, 100_000) + `{"name":"B"}]}`
+	long := head + `{"name":"A","scope":"` + strings.Repeat("x", maxLine) + `"}]}`
+	unnamed := head + `{},{"name":"A"}]}`
+	none := head + `]}`
+	f, err := os.OpenFile(l.Path(), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- l.Append(context.Background(), entry(1)) }()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
-			t.Errorf("onto a FIFO: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Append blocked on a FIFO")
+	for _, line := range []string{many, long, unnamed, none} {
+		f.WriteString(line + "\n")
 	}
-	if _, _, err := l.Read(); err == nil {
-		t.Errorf("Read took a FIFO")
+	f.Close()
+	c, err := l.Read()
+	if err != nil || len(c.Entries) != 1 || c.Skipped != 4 {
+		t.Fatalf("Read: %d entries, %d skipped, %v; want 1 and 4", len(c.Entries), c.Skipped, err)
+	}
+	// A far larger file is refused, not read whole.
+	big := bytes.Repeat([]byte(" "), maxRead+1)
+	if err := os.WriteFile(l.Path(), big, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Read(); err == nil {
+		t.Fatalf("Read took a %d-byte access.log", len(big))
 	}
 }
 
@@ -132,9 +130,9 @@ func TestConcurrentAppends(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	got, skipped, err := l.Read()
-	if err != nil || skipped != 0 || len(got) != 40 {
-		t.Errorf("%d entries, %d skipped, %v; want 40, 0", len(got), skipped, err)
+	c, err := l.Read()
+	if err != nil || c.Skipped != 0 || len(c.Entries) != 40 {
+		t.Errorf("%d entries, %d skipped, %v; want 40, 0", len(c.Entries), c.Skipped, err)
 	}
 }
 
@@ -169,6 +167,21 @@ func TestAgents(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("agent %d = %+v, want %+v", i, got[i], want[i])
 		}
+	}
+	// A session variable holding anything but a UUID is left out: a
+	// token put there by mistake or on purpose must not reach the log.
+	for _, id := range []string{
+		"sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAA", "ghp_0123456789abcdefghijABCDEFGHIJ0123",
+		"5c0a7f1e-7d1b-4c4e-9a57-3b1d7f0e2a1g", "5c0a7f1e7d1b-4c4e-9a57-3b1d7f0e2a11-", "",
+	} {
+		env := map[string]string{"CLAUDECODE": "1", "CLAUDE_CODE_SESSION_ID": id}
+		if got := Agents(func(k string) string { return env[k] }); len(got) != 1 || got[0].Session != "" {
+			t.Errorf("session id %q recorded: %+v", id, got)
+		}
+	}
+	upper := map[string]string{"CODEX_THREAD_ID": "019D1AFB-0C2E-7A41-B3A9-5E8F2D6C4B10"}
+	if got := Agents(func(k string) string { return upper[k] }); len(got) != 1 || got[0].Session != upper["CODEX_THREAD_ID"] {
+		t.Errorf("a Codex thread id in capitals: %+v", got)
 	}
 	if got := Agents(func(string) string { return "" }); got != nil {
 		t.Errorf("no markers: %+v", got)

@@ -27,9 +27,9 @@ func ExampleLog_Append() {
 	if err != nil {
 		panic(err)
 	}
-	entries, _, _ := l.Read()
+	c, _ := l.Read()
 	f := accesslog.Filter{Name: "GITHUB_*", Since: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
-	for _, e := range entries {
+	for _, e := range c.Entries {
 		if f.Match(e) {
 			fmt.Println(e.Command, e.Program, e.Secrets[0].Name, e.Agents[0].Name, e.Agents[0].Session)
 		}

@@ -142,6 +142,10 @@ func (e *env) detect(cmd *cli.Command, dir string) (*scope.Context, error) {
 // scopeFlag parses --scope; def is used when the flag is absent.
 func (e *env) scopeFlag(cmd *cli.Command, def string) (scope.Scope, bool, error) {
 	s := cmd.String("scope")
+	if s == "" && cmd.IsSet("scope") {
+		// --scope "$S" with S unset must not mean the default scope.
+		return scope.Scope{}, false, usagef("scopes are global, namespace:<name>, repo:<path>, or repo and namespace for the current ones", "--scope is empty")
+	}
 	if s == "" {
 		if def == "" {
 			return scope.Scope{}, false, nil

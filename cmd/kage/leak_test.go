@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kage-cli/kage/accesslog"
 	"github.com/kage-cli/kage/internal/testkeyring"
 )
 
@@ -998,12 +1000,21 @@ func TestLeakTerminal(t *testing.T) {
 		if !strings.Contains(sc, "PLAIN=********") || !strings.Contains(sc, "get-exit=1") || !strings.Contains(sc, "kage hook-env is the prompt hook's worker") {
 			t.Fatalf("the commands did not run as expected:\n%s", sc)
 		}
+		// What a terminal was refused, or shown masked, was handed out
+		// to nobody: the access log has no line for it.
+		if b, err := os.ReadFile(filepath.Join(home, ".kage", accesslog.FileName)); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("the access log after commands that handed nothing out: %q, %v", b, err)
+		}
 	})
 	t.Run("revealed", func(t *testing.T) {
 		// The check itself: a value printed on purpose must be seen.
 		sc := screen(t, "kage secret get PLAIN --reveal")
 		if findLeak([]byte(sc), c.needles) == "" {
 			t.Fatalf("the screen check missed a revealed value:\n%s", sc)
+		}
+		// And the log check: a value shown on purpose is logged.
+		if b, err := os.ReadFile(filepath.Join(home, ".kage", accesslog.FileName)); err != nil || !strings.Contains(string(b), `"command":"secret get","secrets":[{"name":"PLAIN"`) {
+			t.Fatalf("the access log after secret get --reveal: %q, %v", b, err)
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kage-cli/kage/internal/display"
 	"github.com/kage-cli/kage/keyring"
 )
 
@@ -143,7 +144,8 @@ func listJSONBefore(t *testing.T, rows []listRow) string {
 	if err := enc.Encode(out); err != nil {
 		t.Fatal(err)
 	}
-	return b.String()
+	// With the C1 controls and DEL escaped, as every kage --json writes them.
+	return string(display.EscapeJSON(b.Bytes()))
 }
 
 // TestListOutputAllocations: the table and the JSON of secret list are

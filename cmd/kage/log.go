@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -11,6 +14,7 @@ import (
 	"github.com/kage-cli/kage/envname"
 	"github.com/kage-cli/kage/internal/display"
 	"github.com/kage-cli/kage/internal/when"
+	"github.com/kage-cli/kage/scope"
 	"github.com/urfave/cli/v3"
 )
 
@@ -51,27 +55,39 @@ func showLog(e *env, cmd *cli.Command) error {
 		if err != nil {
 			return usagef("", "--since: %s", err)
 		}
+		if t.After(e.now()) {
+			return usagef("give a span back from now (1h, 7d) or a past date", "--since %s is in the future", s)
+		}
 		f.Since = t
 	}
 	if n := cmd.String("name"); cmd.IsSet("name") {
+		if n == "" {
+			return usagef("name one secret, like ANTHROPIC_API_KEY, or a glob, like AWS_*", "--name is empty")
+		}
 		if err := envname.CheckGlob(n); err != nil {
 			return usagef("name one secret, like ANTHROPIC_API_KEY, or a glob, like AWS_*", "--name: %s", err)
 		}
 		f.Name = n
 	}
-	if sc, ok, err := e.scopeFlag(cmd, ""); err != nil {
+	if gone, ok := goneRepo(cmd.String("scope")); ok {
+		f.Scope = gone
+	} else if sc, ok, err := e.scopeFlag(cmd, ""); err != nil {
 		return err
 	} else if ok {
 		f.Scope = sc.String()
 	}
 	l := accesslog.Open(e.paths.Data)
-	entries, skipped, err := l.Read()
+	c, err := l.Read()
 	if err != nil {
 		return err
 	}
-	if skipped > 0 {
-		warn(e.stderr, "%s of %s are not kage's entries; skipped", countLines(skipped), display.Path(l.Path()))
+	if c.Unread != "" {
+		warn(e.stderr, "%s; left out", c.Unread)
 	}
+	if c.Skipped > 0 {
+		warn(e.stderr, "%s of %s are not kage's entries; skipped", countLines(c.Skipped), display.Path(l.Path()))
+	}
+	entries := c.Entries
 	var shown []accesslog.Entry
 	for _, en := range entries {
 		if f.Match(en) {
@@ -82,9 +98,7 @@ func showLog(e *env, cmd *cli.Command) error {
 		if shown == nil {
 			shown = []accesslog.Entry{}
 		}
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(shown)
+		return display.JSON(e.stdout, shown)
 	}
 	if len(shown) == 0 {
 		switch c, err := e.config(); {
@@ -111,6 +125,25 @@ func showLog(e *env, cmd *cli.Command) error {
 	}
 	_, err = fmt.Fprint(e.stdout, boxTable(table))
 	return err
+}
+
+// goneRepo is the scope of --scope repo:PATH when PATH is an absolute
+// folder that no longer exists: the log keeps entries for repositories
+// since moved or deleted, and they must still be found. The path is taken
+// as written, cleaned, since there is nothing left to resolve.
+func goneRepo(s string) (string, bool) {
+	p, ok := strings.CutPrefix(s, "repo:")
+	if !ok {
+		return "", false
+	}
+	p, err := scope.ExpandHome(p)
+	if err != nil || !filepath.IsAbs(p) {
+		return "", false
+	}
+	if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+		return "", false
+	}
+	return "repo:" + filepath.Clean(p), true
 }
 
 // logSource says where a logged secret came from, as status does.

@@ -439,9 +439,9 @@ func writeListJSON(e *env, rows []listRow) error {
 // that escapes stay exactly its own.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
 			q, _ := json.Marshal(s)
-			return append(b, q...)
+			return append(b, display.EscapeJSON(q)...)
 		}
 	}
 	b = append(b, '"')

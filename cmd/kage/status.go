@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -87,9 +86,7 @@ func status(ctx context.Context, e *env, cmd *cli.Command) error {
 		chain = append(chain, ss)
 	}
 	if cmd.Bool("json") {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		return display.JSON(e.stdout, struct {
 			Dir           string        `json:"dir"`
 			Repo          string        `json:"repo"`
 			Namespace     string        `json:"namespace"`

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -310,9 +309,7 @@ func subscriptionList(ctx context.Context, e *env, cmd *cli.Command) error {
 		rows = append(rows, r)
 	}
 	if cmd.Bool("json") {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		return display.JSON(e.stdout, rows)
 	}
 	if len(rows) == 0 {
 		fmt.Fprintln(e.stderr, "kage: no subscriptions; add one with: kage subscription add --name NAME")

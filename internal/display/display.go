@@ -6,7 +6,10 @@
 package display
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"unicode"
@@ -114,4 +117,43 @@ func OneLine(s string) string {
 		return s
 	}
 	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
+}
+
+// JSON writes v as indented JSON, as encoding/json's Encoder with a
+// two-space indent, with the C1 controls and DEL escaped too (see
+// EscapeJSON).
+func JSON(w io.Writer, v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(EscapeJSON(b.Bytes()))
+	return err
+}
+
+// EscapeJSON rewrites DEL and the C1 controls (U+0080 to U+009F) in
+// encoding/json's output as \u escapes. encoding/json writes them as they
+// are, and some terminals act on a C1 control as on its escape sequence
+// (U+009B is CSI): a name or a folder read from a hostile file must not
+// reach the terminal as one. In JSON these can only stand inside strings,
+// where the escape means the same character.
+func EscapeJSON(b []byte) []byte {
+	if !bytes.ContainsRune(b, 0x7f) && !bytes.Contains(b, []byte{0xc2}) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == 0x7f:
+			out = append(out, `\u007f`...)
+		case c == 0xc2 && i+1 < len(b) && b[i+1] >= 0x80 && b[i+1] <= 0x9f:
+			out = fmt.Appendf(out, `\u%04x`, b[i+1])
+			i++
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -1,6 +1,10 @@
 package display
 
-import "testing"
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
 
 func TestEscapeControl(t *testing.T) {
 	for in, want := range map[string]string{
@@ -44,5 +48,21 @@ func TestOneLine(t *testing.T) {
 		if got := OneLine(in); got != want {
 			t.Errorf("OneLine(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestJSONEscapesC1(t *testing.T) {
+	var b strings.Builder
+	in := map[string]string{"dir": "/tmp/a\u009b31mred\u0085x\x7fé€"}
+	if err := JSON(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	want := "{\n  \"dir\": \"/tmp/a\\u009b31mred\\u0085x\\u007fé€\"\n}\n"
+	if b.String() != want {
+		t.Fatalf("JSON = %q, want %q", b.String(), want)
+	}
+	var back map[string]string
+	if err := json.Unmarshal([]byte(b.String()), &back); err != nil || back["dir"] != in["dir"] {
+		t.Fatalf("does not read back: %q, %v", back, err)
 	}
 }
