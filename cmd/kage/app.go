@@ -227,6 +227,7 @@ func newApp(e *env, args []string) *cli.Command {
 		completeCommand(e),
 		doctorCommand(e),
 		logCommand(e),
+		scanCommand(e),
 		initCommand(e),
 		versionCommand(e),
 	}

@@ -334,7 +334,7 @@ func TestCompletionShells(t *testing.T) {
 	all := []string{"DB_PASSWORD", "DEPLOY_TOKEN", "GLOBAL_ONE", "SHARED"}
 	scopesHere := []string{"global", "namespace", "namespace:backend", "namespace:frontend", "repo", "repo:~/code/api", "repo:~/gone"}
 	queries := []query{
-		{line: "kage ", want: []string{"completion", "doctor", "env", "exec", "help", "hook", "init", "log", "namespace", "secret", "status", "subscription", "version"}},
+		{line: "kage ", want: []string{"completion", "doctor", "env", "exec", "help", "hook", "init", "log", "namespace", "scan", "secret", "status", "subscription", "version"}},
 		{line: "kage se", want: []string{"secret"}},
 		{line: "kage secret ", want: []string{"delete", "get", "import", "list", "set"}},
 		{line: "kage secret get ", want: all},
@@ -526,6 +526,8 @@ var valueKinds = map[string]string{
 	"expires":    "none",
 	"expiring":   "none",
 	"older-than": "none",
+	// kage scan --max-size: a size.
+	"max-size": "none",
 }
 
 // argKinds says what the first argument of each command completes. A new
@@ -535,6 +537,7 @@ var argKinds = map[string]string{
 	"secret get":    "names",
 	"secret delete": "names",
 	"secret import": "files",
+	"scan":          "files",
 	"namespace set": "namespaces",
 	"hook":          "hookshells",
 	"completion":    "completionshells",

@@ -18,7 +18,7 @@ _kage_spec() {
     _kage_subs='' _kage_flags=''
     case $1 in
     '')
-        _kage_subs='secret namespace subscription status env exec hook completion doctor log init version help'
+        _kage_subs='secret namespace subscription status env exec hook completion doctor log scan init version help'
         _kage_flags='--version -v'
         ;;
     secret) _kage_subs='set get list delete import' ;;
@@ -39,6 +39,7 @@ _kage_spec() {
     exec) _kage_flags='--dir= -C= --subscription= --only= --except= --explain --no-mask' ;;
     doctor) _kage_flags='--fix --json' ;;
     log) _kage_flags='--since= --name= --scope= -s= --json' ;;
+    scan) _kage_flags='--git --max-size= --binary --json' ;;
     init) _kage_flags='--backend= --passphrase' ;;
     esac
     # --namespace is kage's own flag and is accepted after any command;
@@ -169,6 +170,7 @@ _kage() {
             ((nargs == 0)) && _kage_dynamic subscriptions
             ;;
         'secret import') ((nargs == 0)) && files=2 ;;
+        scan) files=2 ;;
         hook) ((nargs == 0)) && _kage_cands=(bash elvish fish nu pwsh zsh) ;;
         completion) ((nargs == 0)) && _kage_cands=(bash fish pwsh zsh) ;;
         exec)

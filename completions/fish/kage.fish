@@ -63,7 +63,7 @@ function __kage_parse
                         set sub help
                 end
                 if test $__kage_nargs = 0; and contains -- "$__kage_path:$sub" \
-                        :secret :namespace :subscription :status :env :exec :hook :completion :doctor :log :init :version :help \
+                        :secret :namespace :subscription :status :env :exec :hook :completion :doctor :log :scan :init :version :help \
                         secret:set secret:get secret:list secret:delete secret:import \
                         namespace:set namespace:unset namespace:show \
                         subscription:add subscription:list subscription:remove \
@@ -143,7 +143,7 @@ complete -c kage -n '__kage_arg ""' -a log -d 'show which secrets were handed to
 complete -c kage -n '__kage_arg ""' -a init -d 'choose the keychain or an encrypted file'
 complete -c kage -n '__kage_arg ""' -a version -d "print kage's version"
 complete -c kage -n '__kage_arg ""' -a help -d 'show the commands or help for one'
-complete -c kage -n '__kage_arg help' -a 'secret namespace subscription status env exec hook completion doctor log init version'
+complete -c kage -n '__kage_arg help' -a 'secret namespace subscription status env exec hook completion doctor log scan init version'
 
 complete -c kage -n '__kage_arg secret' -a set -d 'store a secret'
 complete -c kage -n '__kage_arg secret' -a get -d "print a secret's value, for scripts"
@@ -213,6 +213,12 @@ complete -c kage -n '__kage_in log' -l since -x -d 'only since a span ago (1h, 7
 complete -c kage -n '__kage_in log' -l name -x -d 'only this secret, or a glob'
 complete -c kage -n '__kage_in log' -s s -l scope -x -a '(__kage_scopes)' -d 'only secrets from this scope'
 complete -c kage -n '__kage_in log' -l json -d 'print the entries as JSON'
+complete -c kage -n '__kage_arg ""' -a scan -d 'search files, agent transcripts and git history for the values kage holds'
+complete -c kage -n '__kage_in scan' -l git -d "also search the repository's history"
+complete -c kage -n '__kage_in scan' -l max-size -x -d 'skip files larger than SIZE (10M)'
+complete -c kage -n '__kage_in scan' -l binary -d 'search binary files too'
+complete -c kage -n '__kage_in scan' -l json -d 'print the findings as JSON'
+complete -c kage -n '__kage_in scan' -F
 
 complete -c kage -n '__kage_in init' -l backend -x -a 'file keyring' -d 'keyring or file'
 complete -c kage -n '__kage_in init' -l passphrase -d 'file backend: encrypt to a passphrase'

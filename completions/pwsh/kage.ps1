@@ -13,7 +13,7 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
 
     # Subcommands and flags of each command; a flag ending in = takes a value.
     $subs = @{
-        ''             = 'secret', 'namespace', 'subscription', 'status', 'env', 'exec', 'hook', 'completion', 'doctor', 'log', 'init', 'version', 'help'
+        ''             = 'secret', 'namespace', 'subscription', 'status', 'env', 'exec', 'hook', 'completion', 'doctor', 'log', 'scan', 'init', 'version', 'help'
         'secret'       = 'set', 'get', 'list', 'delete', 'import'
         'namespace'    = 'set', 'unset', 'show'
         'subscription' = 'add', 'list', 'remove', 'use', 'unuse', 'key'
@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName kage, kage.exe -ScriptBlock {
         'exec'                = '--dir=', '-C=', '--subscription=', '--only=', '--except=', '--explain', '--no-mask'
         'doctor'              = '--fix', '--json'
         'log'                 = '--since=', '--name=', '--scope=', '-s=', '--json'
+        'scan'                = '--git', '--max-size=', '--binary', '--json'
         'init'                = '--backend=', '--passphrase'
     }
     $aliases = @{

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 )
 
 // Options say how one file may be opened.
@@ -83,6 +84,28 @@ func ReadFileInfo(path string, o Options) ([]byte, fs.FileInfo, error) {
 		return nil, nil, tooLarge(o.Max)
 	}
 	return b, fi, nil
+}
+
+// Open opens the regular file at path as ReadFile would read it, for a
+// caller that reads it in pieces: a link (unless o.Follow), a FIFO, a
+// device or a file over o.Max is refused, with ReadFile's errors. The
+// caller closes the file.
+func Open(path string, o Options) (*os.File, fs.FileInfo, error) {
+	f, err := open(path, o.Follow)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%w (%s)", ErrNotRegular, kind(fi.Mode()))
+	} else if err == nil && o.Max > 0 && fi.Size() > o.Max {
+		err = tooLarge(o.Max)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
 }
 
 // sizeError reads "larger than 256 KiB" and is ErrTooLarge.
