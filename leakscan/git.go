@@ -15,10 +15,14 @@ import (
 
 // gitSafe are the settings every git Git runs gets, whatever the
 // repository's own config says: the repository may be someone else's,
-// and none of these commands needs a hook, a filesystem monitor or a
-// pager, each of which git would run as a program.
+// and none of these commands needs a hook, a filesystem monitor, a pager
+// or a transport, each of which git would run as a program. A partial
+// clone's missing object would otherwise be fetched, through whatever
+// core.sshCommand the repository names: protocol.allow=never and
+// GIT_NO_LAZY_FETCH (gitEnv) forbid it.
 var gitSafe = []string{
 	"-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.pager=cat",
+	"-c", "protocol.allow=never", "-c", "core.sshCommand=false",
 	"--no-pager", "--no-replace-objects",
 }
 
@@ -179,7 +183,7 @@ func gitEnv() []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env, "GIT_TERMINAL_PROMPT=0")
+	return append(env, "GIT_TERMINAL_PROMPT=0", "GIT_NO_LAZY_FETCH=1")
 }
 
 func firstLine(s string) string {
